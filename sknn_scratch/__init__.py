@@ -1,0 +1,12 @@
+"""sknn_scratch: a multilayer perceptron written from scratch in NumPy, as scikit-learn estimators.
+
+>>> from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
+"""
+
+from ._classifier import ScratchMLPClassifier
+from ._regressor import ScratchMLPRegressor
+from .core import TrainingDivergedError
+
+__version__ = "0.1.0"
+
+__all__ = ["ScratchMLPClassifier", "ScratchMLPRegressor", "TrainingDivergedError", "__version__"]

@@ -1,0 +1,376 @@
+"""What the classifier and the regressor share: parameters, validation and the fit plumbing.
+
+The data path reads in one direction::
+
+    fit -> validate and encode (sklearn utilities) -> core training loop -> fitted attributes
+
+Everything numerical happens in :mod:`sknn_scratch.core`; this module only translates
+between scikit-learn's conventions and the core's.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .core import (
+    NetworkSpec,
+    Parameters,
+    TrainingHistory,
+    Validation,
+    initialize_parameters,
+    make_optimizer,
+    predict,
+    train_lbfgs,
+    train_stochastic,
+)
+from .core.activations import HIDDEN_ACTIVATIONS
+
+
+def _hidden_layer_sizes(hidden_size) -> tuple:
+    """``hidden_size`` as a tuple of positive ints (an int is one hidden layer)."""
+    sizes = (hidden_size,) if isinstance(hidden_size, Integral) else tuple(hidden_size)
+    if not all(isinstance(n, Integral) and n > 0 for n in sizes):
+        raise ValueError(
+            "hidden_size must be a positive int or a tuple of positive ints (one per hidden "
+            f"layer), got {hidden_size!r}."
+        )
+    return tuple(int(n) for n in sizes)
+
+
+class BaseScratchMLP(BaseEstimator):
+    """Base class of :class:`ScratchMLPClassifier` and :class:`ScratchMLPRegressor`.
+
+    Not meant to be used directly. Subclasses provide the target encoding (``_encode_y``),
+    the output layer (``_output_activation``) and the validation score (``_score_outputs``).
+    """
+
+    _numeric_target = False
+
+    _parameter_constraints: dict = {
+        "hidden_size": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"glorot", "normal"})],
+    }
+
+    def __init__(
+        self,
+        hidden_size=100,
+        activation="sigmoid",
+        *,
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate=0.001,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        epochs=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        init="glorot",
+    ):
+        self.hidden_size = hidden_size
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.epochs = epochs
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.init = init
+
+    # ------------------------------------------------------------------ hooks for subclasses
+
+    def _encode_y(self, y, *, reset, classes=None):
+        """Validate ``y`` and return it as a 2-D float array of network targets."""
+        raise NotImplementedError
+
+    def _output_activation(self) -> str:
+        raise NotImplementedError
+
+    def _score_outputs(self, y_true, outputs, sample_weight) -> float:
+        """Accuracy or R² of the network's ``outputs`` (for early stopping)."""
+        raise NotImplementedError
+
+    def _extra_sample_weight(self, y, incremental):
+        """Per-sample weights implied by other parameters (``class_weight``), or None."""
+        return None
+
+    def _stratify(self, y):
+        """Labels to stratify the early-stopping split by, or None."""
+        return None
+
+    # ------------------------------------------------------------------ fitting
+
+    def _validate_X_y(self, X, y, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            y_numeric=self._numeric_target,
+            reset=reset,
+        )
+        return (X.tocsr() if sp.issparse(X) else X), y
+
+    def _combined_sample_weight(self, X, y, sample_weight, incremental):
+        """``sample_weight`` times any class weights; None when every weight is one."""
+        extra = self._extra_sample_weight(y, incremental)
+        if sample_weight is None and extra is None:
+            return None
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=True
+        )
+        if extra is not None:
+            sample_weight *= extra
+        return sample_weight
+
+    def _batch_size(self, n_samples) -> int:
+        if self.batch_size is None:
+            return n_samples
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the number of samples "
+                f"({n_samples}); it is clipped to {n_samples}.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return min(self.batch_size, n_samples)
+
+    def _network_spec(self, layer_sizes) -> NetworkSpec:
+        return NetworkSpec(
+            layer_sizes=tuple(layer_sizes),
+            hidden_activation=self.activation,
+            output_activation=self._output_activation(),
+            loss=self.loss,
+            alpha=float(self.alpha),
+        )
+
+    def _starting_parameters(self, spec, reset, rng, dtype) -> Parameters:
+        if reset:
+            return initialize_parameters(spec.layer_sizes, self.init, rng, self.activation, dtype)
+        params = Parameters.from_arrays(self.coefs_, self.intercepts_, dtype=dtype)
+        if params.layer_sizes != spec.layer_sizes:
+            raise ValueError(
+                f"The fitted network has layer sizes {params.layer_sizes}, but the current "
+                f"parameters and data give {spec.layer_sizes}. warm_start and partial_fit "
+                "continue training the same network: keep hidden_size and the number of "
+                "features and outputs, or set warm_start=False."
+            )
+        return params
+
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        reset = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: there is no held-out set "
+                "to stop on. Use fit, or set early_stopping=False."
+            )
+        X, y = self._validate_X_y(X, y, reset)
+        Y = self._encode_y(y, reset=reset, classes=classes).astype(X.dtype, copy=False)
+        sample_weight = self._combined_sample_weight(X, y, sample_weight, incremental)
+        if sample_weight is not None:
+            # a zero weight removes its sample, exactly
+            kept = sample_weight > 0
+            if not kept.any():
+                raise ValueError("Every sample_weight is zero: there is nothing to fit.")
+            if not kept.all():
+                X, y, Y, sample_weight = X[kept], y[kept], Y[kept], sample_weight[kept]
+
+        hidden = _hidden_layer_sizes(self.hidden_size)
+        spec = self._network_spec((X.shape[1], *hidden, Y.shape[1]))
+        rng = check_random_state(self.random_state)
+        params = self._starting_parameters(spec, reset, rng, X.dtype)
+        history = TrainingHistory() if reset else self._history
+
+        if self.solver == "lbfgs":
+            converged = train_lbfgs(
+                params, spec, X, Y, sample_weight, history,
+                max_iter=self.epochs, max_fun=self.max_fun, tol=self.tol, verbose=self.verbose,
+            )  # fmt: skip
+        else:
+            converged = self._fit_stochastic(
+                params, spec, X, y, Y, sample_weight, history, rng, incremental
+            )
+
+        self._history = history
+        self._set_fitted_attributes(params, spec, history)
+        if not converged and not incremental:
+            self._warn_not_converged()
+        return self
+
+    def _fit_stochastic(self, params, spec, X, y, Y, sample_weight, history, rng, incremental):
+        optimizer = getattr(self, "_optimizer", None)
+        if not incremental or optimizer is None or not optimizer.fits(params.flat):
+            optimizer = make_optimizer(
+                self.solver,
+                params.flat.size,
+                params.flat.dtype,
+                learning_rate=self.learning_rate,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
+                schedule=self.learning_rate_schedule,
+                power_t=self.power_t,
+                beta_1=self.beta_1,
+                beta_2=self.beta_2,
+                epsilon=self.epsilon,
+            )
+        validation = None
+        if self.early_stopping:
+            X, Y, sample_weight, validation = self._split_validation(X, y, Y, sample_weight, rng)
+        converged = train_stochastic(
+            params,
+            spec,
+            X,
+            Y,
+            sample_weight,
+            optimizer,
+            history,
+            epochs=1 if incremental else self.epochs,
+            batch_size=self._batch_size(Y.shape[0]),
+            shuffle=self.shuffle,
+            rng=rng,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            validation=validation,
+            verbose=bool(self.verbose),
+            incremental=incremental,
+        )
+        self._optimizer = optimizer
+        return converged
+
+    def _split_validation(self, X, y, Y, sample_weight, rng):
+        """Hold out ``validation_fraction`` of the data (stratified for classifiers)."""
+        arrays = [X, y, Y] + ([] if sample_weight is None else [sample_weight])
+        parts = train_test_split(
+            *arrays,
+            test_size=self.validation_fraction,
+            random_state=rng,
+            stratify=self._stratify(y),
+        )
+        X_train, X_val, _, y_val, Y_train, Y_val = parts[:6]
+        w_train, w_val = parts[6:] if sample_weight is not None else (None, None)
+        if Y_val.shape[0] < 2:
+            raise ValueError(
+                f"The validation set is too small ({Y_val.shape[0]} sample): increase "
+                "validation_fraction or the size of the data set."
+            )
+
+        def score(outputs):
+            return self._score_outputs(y_val, outputs, w_val)
+
+        return X_train, Y_train, w_train, Validation(X_val, Y_val, w_val, score)
+
+    def _set_fitted_attributes(self, params, spec, history):
+        self.coefs_ = params.coefs
+        self.intercepts_ = params.intercepts
+        self.n_layers_ = spec.n_layers + 1
+        self.n_outputs_ = spec.layer_sizes[-1]
+        self.out_activation_ = spec.output_activation
+        self.n_iter_ = history.n_iter
+        self.t_ = history.t
+        self.loss_curve_ = history.loss_curve
+        self.loss_ = history.loss_curve[-1] if history.loss_curve else None
+        if self.early_stopping and self.solver != "lbfgs":
+            self.best_loss_ = None
+            self.validation_scores_ = history.validation_scores
+            self.validation_loss_curve_ = history.validation_loss_curve
+            self.best_validation_score_ = history.best_validation_score
+        else:
+            self.best_loss_ = history.best_loss
+            self.validation_scores_ = None
+            self.validation_loss_curve_ = None
+            self.best_validation_score_ = None
+
+    def _warn_not_converged(self):
+        if self.solver == "lbfgs":
+            message = (
+                f"L-BFGS-B stopped at epochs={self.epochs} iterations or max_fun="
+                f"{self.max_fun} loss evaluations before the gradient fell below tol="
+                f"{self.tol}. Increase epochs or max_fun, or scale the data."
+            )
+        else:
+            message = (
+                f"The {self.solver} optimizer ran all epochs={self.epochs} without the "
+                f"loss improving by less than tol={self.tol} for n_iter_no_change="
+                f"{self.n_iter_no_change} epochs: it has not converged yet. Increase epochs "
+                "or learning_rate, or scale the data."
+            )
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+
+    # ------------------------------------------------------------------ prediction
+
+    def _forward(self, X):
+        """Validate ``X`` and return the network's outputs, shape (n_samples, n_outputs)."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
+        )
+        if sp.issparse(X):
+            X = X.tocsr()
+        params = Parameters.from_arrays(self.coefs_, self.intercepts_)
+        return predict(params, self._network_spec(params.layer_sizes), X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

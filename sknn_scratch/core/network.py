@@ -1,0 +1,264 @@
+"""The network: its parameters, the forward pass and backpropagation (tutorial steps 4 and 6).
+
+The tutorial keeps ``W1, b1, W2, b2`` in a dict. Here all weights and biases live in one flat
+vector, and ``coefs[i]`` / ``intercepts[i]`` are views into it (``coefs[0]`` is the tutorial's
+``W1``). Layer by layer the code reads like the tutorial; the flat vector lets an optimizer
+update every parameter with a few whole-array operations, and lets SciPy's L-BFGS see the
+network as one vector. The weights come first and the biases after them, so the L2 penalty,
+which applies to weights only, is one contiguous slice.
+
+``forward`` is the only forward pass: training, prediction and validation all call it.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .activations import ACTIVATIONS, DERIVATIVES
+from .losses import OUTPUT_ACTIVATIONS, loss_value, output_delta
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What a network computes, apart from its parameters.
+
+    Parameters
+    ----------
+    layer_sizes : tuple of int
+        Units per layer, input first: ``(n_features, *hidden, n_outputs)``.
+    hidden_activation : str
+        Activation of every hidden layer (a key of ``ACTIVATIONS``).
+    output_activation : str
+        Activation of the output layer: ``"sigmoid"``, ``"softmax"``, ``"identity"`` or
+        ``"exp"``.
+    loss : str
+        ``"squared_error"``, ``"log_loss"`` or ``"poisson"``.
+    alpha : float
+        Strength of the L2 penalty ``alpha / 2 * sum(W**2)``, divided by the batch's total
+        sample weight as the data term is.
+    """
+
+    layer_sizes: tuple
+    hidden_activation: str
+    output_activation: str
+    loss: str
+    alpha: float = 0.0
+
+    def __post_init__(self):
+        if self.output_activation not in OUTPUT_ACTIVATIONS[self.loss]:
+            raise ValueError(
+                f"The {self.loss!r} loss cannot be used with a {self.output_activation!r} "
+                f"output layer; use one of {OUTPUT_ACTIVATIONS[self.loss]}."
+            )
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers (hidden layers + 1)."""
+        return len(self.layer_sizes) - 1
+
+
+class Parameters:
+    """All weights and biases in one flat vector, with a view per layer.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Units per layer, input first.
+    dtype : numpy dtype
+        Floating point type of every parameter.
+    flat : ndarray, optional
+        Existing storage of the right size to view (it is not copied); zeros if omitted.
+    """
+
+    def __init__(self, layer_sizes, dtype=np.float64, flat=None):
+        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self.n_weights = sum(n_in * n_out for n_in, n_out in shapes)
+        size = self.n_weights + sum(self.layer_sizes[1:])
+        if flat is None:
+            flat = np.zeros(size, dtype=dtype)
+        elif flat.shape != (size,):
+            raise ValueError(f"flat has shape {flat.shape}, expected ({size},).")
+        self.flat = flat
+        self.coefs, self.intercepts = [], []
+        start = 0
+        for n_in, n_out in shapes:
+            self.coefs.append(flat[start : start + n_in * n_out].reshape(n_in, n_out))
+            start += n_in * n_out
+        for _, n_out in shapes:
+            self.intercepts.append(flat[start : start + n_out])
+            start += n_out
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Every weight (not bias), as one contiguous slice of ``flat``."""
+        return self.flat[: self.n_weights]
+
+    @classmethod
+    def from_arrays(cls, coefs, intercepts, dtype=None) -> "Parameters":
+        """Copy per-layer arrays (such as a fitted ``coefs_`` / ``intercepts_``) into one."""
+        dtype = coefs[0].dtype if dtype is None else dtype
+        layer_sizes = [coefs[0].shape[0]] + [c.shape[1] for c in coefs]
+        params = cls(layer_sizes, dtype)
+        for view, array in zip(params.coefs + params.intercepts, list(coefs) + list(intercepts)):
+            view[...] = array
+        return params
+
+    def zeros_like(self) -> "Parameters":
+        """A zero vector with the same layout, e.g. to hold gradients."""
+        return Parameters(self.layer_sizes, self.flat.dtype)
+
+    def copy(self) -> "Parameters":
+        """An independent copy."""
+        return Parameters(self.layer_sizes, flat=self.flat.copy())
+
+
+class Workspace:
+    """Reusable arrays for the forward and backward passes of batches of up to ``n_rows``.
+
+    ``activations[i]`` holds the output of layer ``i + 1`` (the last is the network's
+    prediction), ``logits`` the output layer's input ``z`` and ``deltas[i]`` the gradient of
+    the loss with respect to layer ``i + 1``'s input.
+    """
+
+    def __init__(self, layer_sizes, n_rows, dtype, with_deltas=True):
+        self.n_rows = n_rows
+        widths = layer_sizes[1:]
+        self.activations = [np.empty((n_rows, w), dtype=dtype) for w in widths]
+        self.logits = np.empty((n_rows, widths[-1]), dtype=dtype)
+        self.deltas = [np.empty((n_rows, w), dtype=dtype) for w in widths] if with_deltas else []
+
+    def rows(self, n_rows):
+        """The first ``n_rows`` rows of every array (for a last, shorter batch)."""
+        if n_rows == self.n_rows:
+            return self.activations, self.logits, self.deltas
+        return (
+            [a[:n_rows] for a in self.activations],
+            self.logits[:n_rows],
+            [d[:n_rows] for d in self.deltas],
+        )
+
+
+def _product(a, b, out):
+    """``out = a @ b`` for a dense or sparse ``a``, writing into ``out``."""
+    if sp.issparse(a):
+        out[...] = a @ b
+    else:
+        np.matmul(a, b, out=out)
+
+
+def forward(params, spec, X, activations, logits):
+    """Propagate ``X`` through the network (the tutorial's ``forward_propagation``).
+
+    Layer ``i`` computes ``z = a_prev @ W_i + b_i`` and ``a = f(z)``. Hidden layers are
+    activated in place; the output layer keeps its logits ``z`` in ``logits`` (the losses
+    use them) and writes its activation into ``activations[-1]``.
+
+    Parameters
+    ----------
+    params : Parameters
+    spec : NetworkSpec
+    X : ndarray or sparse matrix of shape (n_rows, n_features)
+    activations : list of ndarray
+        One ``(n_rows, width)`` array per layer, filled in.
+    logits : ndarray of shape (n_rows, n_outputs)
+        Filled with the output layer's input.
+
+    Returns
+    -------
+    prob : ndarray of shape (n_rows, n_outputs)
+        The network's output, ``activations[-1]``.
+    """
+    last = spec.n_layers - 1
+    a_prev = X
+    for i, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
+        z = logits if i == last else activations[i]
+        _product(a_prev, W, out=z)
+        z += b
+        name = spec.output_activation if i == last else spec.hidden_activation
+        ACTIVATIONS[name](z, out=activations[i])
+        a_prev = activations[i]
+    return activations[-1]
+
+
+def backward(params, spec, X, activations, deltas, grads):
+    """Backpropagate the output layer's ``deltas[-1]`` (the tutorial's ``backward_propagation``).
+
+    For each layer from the last down: the weight gradient is ``a_prev.T @ delta``, the bias
+    gradient is the column sum of ``delta``, and the previous layer's delta is
+    ``(delta @ W.T) * f'(z_prev)``. The first layer's delta with respect to the input is
+    never needed and never computed. The L2 term is not added here (see ``add_penalty``).
+    """
+    for i in range(spec.n_layers - 1, -1, -1):
+        a_prev = X if i == 0 else activations[i - 1]
+        _product(a_prev.T, deltas[i], out=grads.coefs[i])
+        np.sum(deltas[i], axis=0, out=grads.intercepts[i])
+        if i > 0:
+            np.matmul(deltas[i], params.coefs[i].T, out=deltas[i - 1])
+            DERIVATIVES[spec.hidden_activation](activations[i - 1], deltas[i - 1])
+
+
+def penalty(params, spec, total_weight) -> float:
+    """The L2 term of the loss: ``alpha / 2 * sum(W**2) / total_weight``."""
+    if spec.alpha == 0:
+        return 0.0
+    w = params.weights
+    return 0.5 * spec.alpha * float(w @ w) / total_weight
+
+
+def add_penalty_gradient(params, spec, grads, total_weight) -> None:
+    """Add the L2 term's gradient, ``alpha * W / total_weight``, to the weight gradients."""
+    if spec.alpha != 0:
+        grads.weights[...] += (spec.alpha / total_weight) * params.weights
+
+
+def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads) -> float:
+    """Forward pass, loss, and backward pass for one batch; fills ``grads``.
+
+    Returns the batch's loss (weighted mean of the data term plus the L2 term); ``grads``
+    receives its exact gradient with respect to every parameter.
+    """
+    activations, logits, deltas = workspace.rows(Y.shape[0])
+    prob = forward(params, spec, X, activations, logits)
+    total_weight = Y.shape[0] if sample_weight is None else float(sample_weight.sum())
+    loss = loss_value(spec.loss, spec.output_activation, Y, logits, prob, sample_weight)
+    loss += penalty(params, spec, total_weight)
+    output_delta(spec.loss, spec.output_activation, Y, prob, sample_weight, out=deltas[-1])
+    backward(params, spec, X, activations, deltas, grads)
+    add_penalty_gradient(params, spec, grads, total_weight)
+    return loss
+
+
+def chunk_rows(layer_sizes, n_rows, budget_bytes=2**23, itemsize=8) -> int:
+    """How many rows to push through at once so that each layer's buffer stays in budget."""
+    widest = max(layer_sizes[1:])
+    return int(max(1, min(n_rows, budget_bytes // (itemsize * widest))))
+
+
+def predict(params, spec, X, batch_rows=None, return_logits=False):
+    """The network's output for every row of ``X``, computed chunk by chunk.
+
+    Extra memory is bounded by one chunk's hidden activations, whatever the size of ``X``:
+    the output layer writes straight into the result.
+
+    Returns
+    -------
+    prob : ndarray of shape (n_samples, n_outputs)
+    logits : ndarray of shape (n_samples, n_outputs)
+        The output layer's input, only when ``return_logits`` is true.
+    """
+    n_rows = X.shape[0]
+    dtype = params.flat.dtype
+    if batch_rows is None:
+        batch_rows = chunk_rows(spec.layer_sizes, n_rows, itemsize=dtype.itemsize)
+    n_outputs = spec.layer_sizes[-1]
+    prob = np.empty((n_rows, n_outputs), dtype=dtype)
+    logits = np.empty_like(prob)
+    workspace = Workspace(spec.layer_sizes, max(batch_rows, 1), dtype, with_deltas=False)
+    for start in range(0, n_rows, batch_rows):
+        stop = min(start + batch_rows, n_rows)
+        hidden, _, _ = workspace.rows(stop - start)
+        activations = [*hidden[:-1], prob[start:stop]]
+        forward(params, spec, X[start:stop], activations, logits[start:stop])
+    return (prob, logits) if return_logits else prob

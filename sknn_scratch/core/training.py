@@ -1,0 +1,282 @@
+"""The training loops (the tutorial's step 8, ``train_network``).
+
+``train_stochastic`` is the tutorial's loop grown up: per epoch it (optionally) shuffles the
+samples, and per batch it runs the forward pass, the loss, backpropagation and an optimizer
+step. After each epoch it records the loss, scores the held-out data when early stopping,
+and decides whether training has converged. ``train_lbfgs`` hands the same loss and gradient
+to SciPy's L-BFGS-B instead.
+
+A run whose loss or parameters stop being finite raises :class:`TrainingDivergedError`, after
+putting back the parameters it had at the start of that epoch: no NaN is left behind.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+
+from .losses import loss_value
+from .network import Workspace, loss_and_gradient, predict
+
+
+class TrainingDivergedError(ArithmeticError):
+    """Raised when the loss or the parameters become infinite or NaN during training."""
+
+
+@dataclass
+class TrainingHistory:
+    """What training has done so far; carried over by ``partial_fit`` and ``warm_start``."""
+
+    n_iter: int = 0
+    t: int = 0
+    loss_curve: list = field(default_factory=list)
+    best_loss: float = math.inf
+    no_improvement_count: int = 0
+    validation_scores: list = field(default_factory=list)
+    validation_loss_curve: list = field(default_factory=list)
+    best_validation_score: float = -math.inf
+
+
+@dataclass
+class Validation:
+    """Held-out data for early stopping.
+
+    ``score`` maps the network's outputs on ``X`` to a number where higher is better (the
+    estimator passes accuracy or R²).
+    """
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray | None
+    score: object
+
+
+def _diverged(where, epoch):
+    return TrainingDivergedError(
+        f"Training diverged at epoch {epoch}: the {where} became infinite or NaN. The "
+        "parameters from the start of that epoch were kept. Use a smaller learning_rate "
+        "(or scale the inputs, e.g. with StandardScaler)."
+    )
+
+
+def _take_rows(array, index, out):
+    """Rows ``index`` of ``array``: into the buffer ``out`` when dense, a new matrix if sparse."""
+    if sp.issparse(array):
+        return array[index]
+    return np.take(array, index, axis=0, out=out[: len(index)])
+
+
+def _update_no_improvement(history, tol, loss, score, best_params, params):
+    """One epoch's bookkeeping for convergence (scikit-learn's rules).
+
+    With early stopping, an epoch counts as "no improvement" unless the validation score
+    beat the best by ``tol``, and the best parameters are remembered. Otherwise the same is
+    done with the training loss.
+    """
+    if score is not None:
+        if score < history.best_validation_score + tol:
+            history.no_improvement_count += 1
+        else:
+            history.no_improvement_count = 0
+        if score > history.best_validation_score:
+            history.best_validation_score = score
+            best_params[...] = params.flat
+    else:
+        if loss > history.best_loss - tol:
+            history.no_improvement_count += 1
+        else:
+            history.no_improvement_count = 0
+        history.best_loss = min(history.best_loss, loss)
+
+
+def _report(history, validation_loss, seconds):
+    line = f"Epoch {history.n_iter}, loss = {history.loss_curve[-1]:.8f}"
+    if validation_loss is not None:
+        line += (
+            f", validation loss = {validation_loss:.8f}"
+            f", validation score = {history.validation_scores[-1]:.6f}"
+        )
+    print(f"{line}, time = {seconds:.4f}s")
+
+
+def _evaluate(params, spec, validation):
+    """Loss and score of the current network on the held-out data."""
+    prob, logits = predict(params, spec, validation.X, return_logits=True)
+    loss = loss_value(
+        spec.loss, spec.output_activation, validation.Y, logits, prob, validation.sample_weight
+    )
+    return loss, float(validation.score(prob))
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def train_stochastic(
+    params,
+    spec,
+    X,
+    Y,
+    sample_weight,
+    optimizer,
+    history,
+    *,
+    epochs,
+    batch_size,
+    shuffle,
+    rng,
+    tol,
+    n_iter_no_change,
+    validation=None,
+    verbose=False,
+    incremental=False,
+):
+    """Mini-batch (or full-batch) gradient descent with ``optimizer``.
+
+    Parameters
+    ----------
+    params : Parameters
+        Updated in place.
+    spec : NetworkSpec
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets (one-hot, indicator or real values).
+    sample_weight : ndarray of shape (n_samples,) or None
+    optimizer : Optimizer
+    history : TrainingHistory
+        Updated in place: epoch count, loss curve, validation curves, convergence state.
+    epochs : int
+        Maximum number of passes over the data.
+    batch_size : int
+        Samples per batch; at least ``n_samples`` gives full-batch descent.
+    shuffle : bool
+        Whether to visit the samples in a new random order at each epoch.
+    rng : numpy.random.RandomState
+    tol, n_iter_no_change : float, int
+        Training stops when the loss (or the validation score) has not improved by ``tol``
+        for more than ``n_iter_no_change`` epochs in a row.
+    validation : Validation or None
+        Held-out data for early stopping; the best parameters are restored at the end.
+    verbose : bool
+        Print one line per epoch.
+    incremental : bool
+        Run a single epoch (``partial_fit``).
+
+    Returns
+    -------
+    converged : bool
+        True if training stopped because it converged, False if it ran out of epochs.
+    """
+    n_samples = Y.shape[0]
+    batch_size = min(batch_size, n_samples)
+    full_batch = batch_size == n_samples
+    dtype = params.flat.dtype
+    workspace = Workspace(spec.layer_sizes, batch_size, dtype)
+    grads = params.zeros_like()
+    x_buffer = None if sp.issparse(X) or full_batch else np.empty((batch_size, X.shape[1]), dtype)
+    y_buffer = None if full_batch else np.empty((batch_size, Y.shape[1]), Y.dtype)
+    total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
+    best_params = params.flat.copy() if validation is not None else None
+    epoch_start = np.empty_like(params.flat)
+
+    for _ in range(epochs):
+        started = time.perf_counter()
+        epoch_start[...] = params.flat
+        order = rng.permutation(n_samples) if shuffle and not full_batch else None
+        accumulated = 0.0
+        for start in range(0, n_samples, batch_size):
+            stop = min(start + batch_size, n_samples)
+            if order is None:
+                X_batch, Y_batch = X[start:stop], Y[start:stop]
+                w_batch = None if sample_weight is None else sample_weight[start:stop]
+            else:
+                index = order[start:stop]
+                X_batch = _take_rows(X, index, x_buffer)
+                Y_batch = _take_rows(Y, index, y_buffer)
+                w_batch = None if sample_weight is None else sample_weight[index]
+            loss = loss_and_gradient(params, spec, X_batch, Y_batch, w_batch, workspace, grads)
+            if not math.isfinite(loss):
+                params.flat[...] = epoch_start
+                raise _diverged("loss", history.n_iter + 1)
+            accumulated += loss * (stop - start if w_batch is None else float(w_batch.sum()))
+            optimizer.step(params.flat, grads.flat)
+
+        if not np.isfinite(params.flat).all():
+            params.flat[...] = epoch_start
+            raise _diverged("parameters", history.n_iter + 1)
+        history.n_iter += 1
+        history.t += n_samples
+        history.loss_curve.append(accumulated / total_weight)
+
+        validation_loss = score = None
+        if validation is not None:
+            validation_loss, score = _evaluate(params, spec, validation)
+            history.validation_loss_curve.append(validation_loss)
+            history.validation_scores.append(score)
+        _update_no_improvement(history, tol, history.loss_curve[-1], score, best_params, params)
+        optimizer.end_epoch(history.t)
+        if verbose:
+            _report(history, validation_loss, time.perf_counter() - started)
+
+        if history.no_improvement_count > n_iter_no_change:
+            if optimizer.on_plateau():
+                converged = True
+                break
+            history.no_improvement_count = 0
+        if incremental:
+            converged = True
+            break
+    else:
+        converged = False
+
+    if validation is not None:
+        params.flat[...] = best_params
+    return converged
+
+
+def train_lbfgs(
+    params, spec, X, Y, sample_weight, history, *, max_iter, max_fun, tol, verbose=False
+):
+    """Minimise the full-batch loss with SciPy's L-BFGS-B.
+
+    The network is seen as a function of its flat parameter vector that returns the loss and
+    its gradient; ``max_iter`` caps the iterations and ``max_fun`` the loss evaluations.
+    ``history.loss_curve`` receives the loss after every iteration.
+
+    Returns
+    -------
+    converged : bool
+        True unless the iteration or evaluation cap was reached.
+    """
+    n_samples = Y.shape[0]
+    workspace = Workspace(spec.layer_sizes, n_samples, params.flat.dtype)
+    grads = params.zeros_like()
+    start_flat = params.flat.copy()
+
+    def loss_and_flat_gradient(flat):
+        params.flat[...] = flat
+        loss = loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads)
+        return loss, grads.flat.astype(np.float64)
+
+    def record(intermediate_result):
+        history.loss_curve.append(float(intermediate_result.fun))
+        if verbose:
+            print(f"Iteration {len(history.loss_curve)}, loss = {history.loss_curve[-1]:.8f}")
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = scipy.optimize.minimize(
+            loss_and_flat_gradient,
+            params.flat.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=record,
+            options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+        )
+    if not (np.isfinite(result.x).all() and np.isfinite(result.fun)):
+        params.flat[...] = start_flat
+        raise _diverged("loss", history.n_iter + result.nit)
+    params.flat[...] = result.x
+    history.n_iter += int(result.nit)
+    history.t += n_samples
+    history.best_loss = min(history.best_loss, float(result.fun))
+    return result.status == 0
