@@ -1,0 +1,289 @@
+# ruff: noqa: NPY002, F841, RUF059 -- the tutorial's code is kept as the tutorial wrote it
+"""Small data, where per-epoch and per-fit overhead decides: the tutorial's XOR and a grid search.
+
+1. The tutorial's XOR run (4 samples, 10 000 full-batch epochs) three ways: the tutorial's own
+   code (copied below from ``tutorial.md``, steps 2 to 9, printing into a buffer), our
+   ``ScratchMLPClassifier`` with API.md's parameters (which reproduce the tutorial's numbers),
+   and scikit-learn's ``MLPClassifier`` with the closest settings (full batch, plain SGD, sigmoid
+   hidden units; its log-loss output is not the tutorial's, so only its time is comparable).
+2. ``GridSearchCV`` (3-fold, 8 candidates) on scikit-learn's digits with our MLP and with
+   scikit-learn's, same grid, same epochs.
+
+Each is timed in interleaved rounds (the order rotates) and the tables give medians. BLAS
+threads are limited with threadpoolctl (``--threads``, default 1; see ``throughput.py``).
+
+Usage::
+
+    python benchmarks/small_data.py                       # writes results/small_data.md
+    python benchmarks/small_data.py --out small_data_before
+    python benchmarks/small_data.py --quick               # fewer rounds, prints only
+"""
+
+import argparse
+import contextlib
+import io
+import os
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import sklearn
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sknn_scratch import ScratchMLPClassifier
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+# ---------------------------------------------------------------------- the tutorial's code
+# Copied from tutorial.md (steps 2 to 9) as the reference to beat; only the driver is ours.
+
+
+def initialize_network(input_size, hidden_size, output_size):
+    np.random.seed(42)  # For reproducibility
+    network = {
+        "W1": np.random.randn(input_size, hidden_size),
+        "b1": np.zeros((1, hidden_size)),
+        "W2": np.random.randn(hidden_size, output_size),
+        "b2": np.zeros((1, output_size)),
+    }
+    return network
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def sigmoid_derivative(x):
+    return x * (1 - x)
+
+
+def forward_propagation(network, X):
+    W1, b1 = network["W1"], network["b1"]
+    W2, b2 = network["W2"], network["b2"]
+    z1 = np.dot(X, W1) + b1
+    a1 = sigmoid(z1)
+    z2 = np.dot(a1, W2) + b2
+    a2 = sigmoid(z2)
+    cache = (z1, a1, z2, a2)
+    return a2, cache
+
+
+def compute_loss(y_true, y_pred):
+    return np.mean((y_true - y_pred) ** 2)
+
+
+def backward_propagation(network, cache, X, y):
+    W1, b1 = network["W1"], network["b1"]
+    W2, b2 = network["W2"], network["b2"]
+    z1, a1, z2, a2 = cache
+    output_error = y - a2
+    output_delta = output_error * sigmoid_derivative(a2)
+    hidden_error = np.dot(output_delta, W2.T)
+    hidden_delta = hidden_error * sigmoid_derivative(a1)
+    dW2 = np.dot(a1.T, output_delta)
+    db2 = np.sum(output_delta, axis=0, keepdims=True)
+    dW1 = np.dot(X.T, hidden_delta)
+    db1 = np.sum(hidden_delta, axis=0, keepdims=True)
+    gradients = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+    return gradients
+
+
+def update_parameters(network, gradients, learning_rate):
+    network["W1"] += learning_rate * gradients["dW1"]
+    network["b1"] += learning_rate * gradients["db1"]
+    network["W2"] += learning_rate * gradients["dW2"]
+    network["b2"] += learning_rate * gradients["db2"]
+    return network
+
+
+def train_network(X, y, input_size, hidden_size, output_size, epochs, learning_rate):
+    network = initialize_network(input_size, hidden_size, output_size)
+    for epoch in range(epochs):
+        y_pred, cache = forward_propagation(network, X)
+        loss = compute_loss(y, y_pred)
+        if epoch % 100 == 0:
+            print(f"Epoch {epoch}, Loss: {loss}")
+        gradients = backward_propagation(network, cache, X, y)
+        network = update_parameters(network, gradients, learning_rate)
+    return network
+
+
+def predict(network, X):
+    y_pred, _ = forward_propagation(network, X)
+    return y_pred
+
+
+# ---------------------------------------------------------------------- XOR
+
+X_XOR = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+Y_XOR = np.array([[0], [1], [1], [0]])
+
+
+def xor_tutorial():
+    with contextlib.redirect_stdout(io.StringIO()):
+        network = train_network(X_XOR, Y_XOR, 2, 2, 1, epochs=10000, learning_rate=0.1)
+    return predict(network, X_XOR)[:, 0]
+
+
+def xor_ours():
+    model = ScratchMLPClassifier(
+        hidden_size=2,
+        activation="sigmoid",
+        loss="squared_error",
+        solver="sgd",
+        batch_size=None,
+        momentum=0.0,
+        learning_rate=0.2,
+        epochs=10000,
+        alpha=0.0,
+        init="normal",
+        tol=0.0,
+        random_state=42,
+    )
+    return model.fit(X_XOR, Y_XOR.ravel()).predict_proba(X_XOR)[:, 1]
+
+
+def xor_sklearn():
+    model = MLPClassifier(
+        hidden_layer_sizes=(2,),
+        activation="logistic",
+        solver="sgd",
+        batch_size=4,
+        momentum=0.0,
+        learning_rate_init=0.2,
+        max_iter=10000,
+        alpha=0.0,
+        tol=0.0,
+        n_iter_no_change=10001,
+        shuffle=False,
+        random_state=42,
+    )
+    return model.fit(X_XOR, Y_XOR.ravel()).predict_proba(X_XOR)[:, 1]
+
+
+def interleaved(runs, rounds):
+    """Median seconds of each callable over ``rounds`` rounds, rotating the order."""
+    names = list(runs)
+    times = {name: [] for name in names}
+    outputs = {}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            started = time.perf_counter()
+            outputs[name] = runs[name]()
+            times[name].append(time.perf_counter() - started)
+    return {k: statistics.median(v) for k, v in times.items()}, outputs
+
+
+def xor_table(rounds):
+    runs = {"tutorial": xor_tutorial, "ours": xor_ours, "sklearn": xor_sklearn}
+    times, outputs = interleaved(runs, rounds)
+    gap = np.max(np.abs(outputs["ours"] - outputs["tutorial"]))
+    lines = [
+        "| implementation | 10 000 epochs | per epoch | time / tutorial's |"
+        " max abs difference of the predictions from the tutorial's |",
+        "|---|---|---|---|---|",
+    ]
+    for name in runs:
+        diff = "-" if name == "sklearn" else f"{gap:.1e}" if name == "ours" else "0"
+        lines.append(
+            f"| {name} | {times[name]:.3f} s | {times[name] / 1e4 * 1e6:.1f} µs "
+            f"| **{times[name] / times['tutorial']:.2f}** | {diff} |"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- grid search on digits
+
+
+def digits_search(estimator, grid, X, y):
+    search = GridSearchCV(estimator, grid, cv=3, n_jobs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return search.fit(X, y)
+
+
+def grid_table(rounds, epochs):
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X / 16.0, y, test_size=0.25, stratify=y, random_state=0
+    )
+    common = {"activation": "relu", "solver": "adam", "random_state": 0}
+    ours = ScratchMLPClassifier(epochs=epochs, **common)
+    theirs = MLPClassifier(max_iter=epochs, **common)
+    grid = {"alpha": [1e-4, 1e-2], "learning_rate": [1e-3, 1e-2]}
+    ours_grid = {"hidden_size": [(32,), (64,)], **grid}
+    theirs_grid = {"hidden_layer_sizes": [(32,), (64,)], "alpha": grid["alpha"]}
+    theirs_grid["learning_rate_init"] = grid["learning_rate"]
+    runs = {
+        "ours": lambda: digits_search(ours, ours_grid, X_train, y_train),
+        "sklearn": lambda: digits_search(theirs, theirs_grid, X_train, y_train),
+    }
+    times, searches = interleaved(runs, rounds)
+    lines = [
+        "| implementation | GridSearchCV time | time / sklearn's | best CV accuracy "
+        "| test accuracy of the best |",
+        "|---|---|---|---|---|",
+    ]
+    for name in runs:
+        s = searches[name]
+        lines.append(
+            f"| {name} | {times[name]:.2f} s | **{times[name] / times['sklearn']:.2f}** "
+            f"| {s.best_score_:.4f} | {s.score(X_test, y_test):.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, print only")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    parser.add_argument("--out", default=None, help="results/<out>.md (default small_data)")
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (1 if args.quick else 5)
+    out = args.out or (None if args.quick else "small_data")
+    epochs = 30
+
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    started = time.perf_counter()
+    with threadpool_limits(limits=args.threads):
+        load = os.getloadavg()
+        xor = xor_table(rounds)
+        print(xor, flush=True)
+        search = grid_table(max(1, rounds // 2), epochs)
+        print(search, flush=True)
+    elapsed = time.perf_counter() - started
+
+    command = "python benchmarks/small_data.py " + " ".join(argv or sys.argv[1:])
+    text = "\n\n".join(
+        [
+            f"# Small data ({out or 'ad hoc'})",
+            f"Produced by `{command.strip()}` in {elapsed / 60:.1f} min "
+            f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}); NumPy {np.__version__}, "
+            f"scikit-learn {sklearn.__version__}; {args.threads} BLAS thread(s); load average "
+            f"{load} at the start, {os.getloadavg()} at the end. Medians over interleaved "
+            "rounds.",
+            f"## The tutorial's XOR: 4 samples, 10 000 full-batch epochs ({rounds} rounds)",
+            xor,
+            f"## GridSearchCV on digits: 3 folds x 8 candidates, {epochs} epochs of adam, relu "
+            f"({max(1, rounds // 2)} rounds)",
+            search,
+        ]
+    )
+    if out:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"{out}.md").write_text(text + "\n")
+        print(f"wrote {RESULTS / (out + '.md')}")
+
+
+if __name__ == "__main__":
+    main()
