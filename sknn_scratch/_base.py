@@ -23,6 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .core import (
     NetworkSpec,
     Parameters,
+    TrainingDivergedError,
     TrainingHistory,
     Validation,
     initialize_parameters,
@@ -242,15 +243,23 @@ class BaseScratchMLP(BaseEstimator):
         params = self._starting_parameters(spec, reset, rng, X.dtype)
         history = TrainingHistory() if reset else self._history
 
-        if self.solver == "lbfgs":
-            converged = train_lbfgs(
-                params, spec, X, Y, sample_weight, history,
-                max_iter=self.epochs, max_fun=self.max_fun, tol=self.tol, verbose=self.verbose,
-            )  # fmt: skip
-        else:
-            converged = self._fit_stochastic(
-                params, spec, X, y, Y, sample_weight, history, rng, incremental
-            )
+        try:
+            if self.solver == "lbfgs":
+                converged = train_lbfgs(
+                    params, spec, X, Y, sample_weight, history,
+                    max_iter=self.epochs, max_fun=self.max_fun, tol=self.tol,
+                    verbose=self.verbose,
+                )  # fmt: skip
+            else:
+                converged = self._fit_stochastic(
+                    params, spec, X, y, Y, sample_weight, history, rng, incremental
+                )
+        except TrainingDivergedError:
+            # the core put back the last finite parameters: keep them, and the curves so
+            # far, so that the failed run can be inspected (and refitted with warm_start)
+            self._history = history
+            self._set_fitted_attributes(params, spec, history)
+            raise
 
         self._history = history
         self._set_fitted_attributes(params, spec, history)
