@@ -338,7 +338,10 @@ class BaseScratchMLP(BaseEstimator):
         self.n_iter_ = history.n_iter
         self.t_ = history.t
         self.loss_curve_ = history.loss_curve
-        self.loss_ = history.loss_curve[-1] if history.loss_curve else None
+        if history.loss_curve:
+            self.loss_ = history.loss_curve[-1]
+        else:  # L-BFGS-B can stop before its first iteration (a starting gradient below tol)
+            self.loss_ = history.best_loss if np.isfinite(history.best_loss) else None
         if self.early_stopping and self.solver != "lbfgs":
             self.best_loss_ = None
             self.validation_scores_ = history.validation_scores
