@@ -362,8 +362,9 @@ class BaseScratchMLP(BaseEstimator):
             )
         else:
             message = (
-                f"The {self.solver} optimizer ran all epochs={self.epochs} without the "
-                f"loss improving by less than tol={self.tol} for n_iter_no_change="
+                f"The {self.solver} optimizer ran all epochs={self.epochs} and the "
+                f"{'validation score' if self.early_stopping else 'training loss'} was still "
+                f"improving by more than tol={self.tol} within n_iter_no_change="
                 f"{self.n_iter_no_change} epochs: it has not converged yet. Increase epochs "
                 "or learning_rate, or scale the data."
             )

@@ -277,7 +277,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
         if len(binarizer.classes_) < 2:
             raise ValueError(
-                f"The target y has only one class ({binarizer.classes_[0]!r}); a classifier "
+                f"The target y has only one class ({binarizer.classes_[0]}); a classifier "
                 "needs samples of at least 2 classes."
             )
         self._label_binarizer = binarizer
