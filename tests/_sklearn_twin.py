@@ -28,7 +28,12 @@ from sklearn.utils import check_random_state
 from sknn_scratch import ScratchMLPClassifier
 from sknn_scratch.core import initialize_parameters
 
-SKLEARN_ACTIVATION = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "identity": "identity"}
+SKLEARN_ACTIVATION = {
+    "sigmoid": "logistic",
+    "tanh": "tanh",
+    "relu": "relu",
+    "identity": "identity",
+}
 
 
 def _sklearn_params(ours, n_outputs, n_samples):
@@ -101,7 +106,7 @@ def sklearn_from_weights(ours, X, y, coefs, intercepts, random_state):
         sk.validation_scores_, sk.best_validation_score_, sk.best_loss_ = [], -np.inf, None
     else:
         sk.best_loss_ = np.inf
-    del sk._optimizer
+    sk.__dict__.pop("_optimizer", None)
     sk.set_params(max_iter=max_iter, random_state=random_state)
     return sk, loss_scale
 
@@ -125,4 +130,4 @@ def fit_twins(ours, X, y, sample_weight=None):
 def max_weight_diff(a, b):
     """Largest absolute difference between the weights and biases of two fitted MLPs."""
     pairs = zip(list(a.coefs_) + list(a.intercepts_), list(b.coefs_) + list(b.intercepts_))
-    return max(float(np.max(np.abs(np.asarray(p, float) - np.asarray(q, float)))) for p, q in pairs)
+    return max(float(np.max(np.abs(np.subtract(p, q, dtype=float)))) for p, q in pairs)

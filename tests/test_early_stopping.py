@@ -73,7 +73,7 @@ def test_regressor_early_stopping_matches_sklearn():
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ours, sk, scale = fit_twins(reg, X, y)
+        ours, sk, _ = fit_twins(reg, X, y)
     assert ours.n_iter_ == sk.n_iter_ < 200
     np.testing.assert_allclose(ours.validation_scores_, sk.validation_scores_, rtol=1e-9)
     np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-8, atol=1e-10)

@@ -83,7 +83,7 @@ def test_first_shuffled_epoch_matches_sklearn(iris, solver):
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ours, sk, scale = fit_twins(clf, X, y)
+        ours, sk, _ = fit_twins(clf, X, y)
     unshuffled = ScratchMLPClassifier(**{**clf.get_params(), "shuffle": False})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
