@@ -314,7 +314,24 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                 "sklearn.utils.class_weight.compute_class_weight('balanced', classes=classes, "
                 "y=y_all) and pass the resulting dict as class_weight."
             )
-        return compute_sample_weight(self.class_weight, y)
+        if self.class_weight == "balanced" or y.ndim == 2:
+            return compute_sample_weight(self.class_weight, y)
+        return self._class_weight_of(y)
+
+    def _class_weight_of(self, y):
+        """The weight ``class_weight`` gives each label of ``y`` (1 for classes it omits).
+
+        Looked up against ``classes_`` rather than the labels present in ``y``, so that a
+        partial_fit chunk that lacks some weighted class is still weighted correctly.
+        """
+        unknown = [c for c in self.class_weight if c not in set(self.classes_.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight has weights for {unknown}, which are not classes of y "
+                f"({self.classes_.tolist()}). Give weights only for classes that occur."
+            )
+        per_class = np.array([self.class_weight.get(c, 1.0) for c in self.classes_.tolist()])
+        return per_class[np.searchsorted(self.classes_, y)]
 
     def _stratify(self, y):
         return y if self._label_binarizer.y_type_ != "multilabel-indicator" else None

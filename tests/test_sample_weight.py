@@ -206,3 +206,23 @@ def test_partial_fit_sample_weight_and_class_weight(imbalanced):
         by_sample.partial_fit(Xc, yc, classes=classes, sample_weight=class_factor[chunk])
     assert max_weight_diff(weighted, repeated) < 1e-12
     assert max_weight_diff(by_class, by_sample) == 0
+
+
+def test_class_weight_in_a_chunk_that_lacks_a_weighted_class(imbalanced):
+    # the weights come from classes_, not from the labels present in the chunk
+    X, y = imbalanced
+    class_weight = {"a": 0.5, "c": 3.0}
+    chunks = [np.flatnonzero(y != "c"), np.flatnonzero(y != "a"), np.arange(len(y))]
+    by_class = ScratchMLPClassifier(class_weight=class_weight, hidden_size=4, random_state=0)
+    by_sample = ScratchMLPClassifier(hidden_size=4, random_state=0)
+    for chunk in chunks:
+        by_class.partial_fit(X[chunk], y[chunk], classes=["a", "b", "c"])
+        weights = [class_weight.get(label, 1.0) for label in y[chunk]]
+        by_sample.partial_fit(X[chunk], y[chunk], classes=["a", "b", "c"], sample_weight=weights)
+    assert max_weight_diff(by_class, by_sample) == 0
+
+
+def test_class_weight_for_a_class_that_does_not_occur_is_an_error(imbalanced):
+    X, y = imbalanced
+    with pytest.raises(ValueError, match=r"weights for \['z'\], which are not classes of y"):
+        ScratchMLPClassifier(class_weight={"a": 1.0, "z": 2.0}).fit(X, y)
