@@ -242,6 +242,7 @@ class BaseScratchMLP(BaseEstimator):
         rng = check_random_state(self.random_state)
         params = self._starting_parameters(spec, reset, rng, X.dtype)
         history = TrainingHistory() if reset else self._history
+        epochs_before = history.n_iter
 
         try:
             if self.solver == "lbfgs":
@@ -258,11 +259,11 @@ class BaseScratchMLP(BaseEstimator):
             # the core put back the last finite parameters: keep them, and the curves so
             # far, so that the failed run can be inspected (and refitted with warm_start)
             self._history = history
-            self._set_fitted_attributes(params, spec, history)
+            self._set_fitted_attributes(params, spec, history, epochs_before)
             raise
 
         self._history = history
-        self._set_fitted_attributes(params, spec, history)
+        self._set_fitted_attributes(params, spec, history, epochs_before)
         if not converged and not incremental:
             self._warn_not_converged()
         return self
@@ -329,13 +330,15 @@ class BaseScratchMLP(BaseEstimator):
 
         return X_train, Y_train, w_train, Validation(X_val, Y_val, w_val, score)
 
-    def _set_fitted_attributes(self, params, spec, history):
+    def _set_fitted_attributes(self, params, spec, history, epochs_before=0):
         self.coefs_ = params.coefs
         self.intercepts_ = params.intercepts
         self.n_layers_ = spec.n_layers + 1
         self.n_outputs_ = spec.layer_sizes[-1]
         self.out_activation_ = spec.output_activation
-        self.n_iter_ = history.n_iter
+        # scikit-learn's convention: epochs (iterations) of this call only; t_ and the
+        # curves cover the whole history carried by warm_start and partial_fit
+        self.n_iter_ = history.n_iter - epochs_before
         self.t_ = history.t
         self.loss_curve_ = history.loss_curve
         if history.loss_curve:
