@@ -8,6 +8,7 @@ from _sklearn_twin import initial_weights, max_weight_diff, sklearn_from_weights
 from sklearn.datasets import load_diabetes, load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
@@ -40,8 +41,8 @@ def test_partial_fit_over_chunks_reaches_the_accuracy_of_fit():
     fit_accuracy = fitted.score(X_test, y_test)
     assert fit_accuracy > 0.93
     assert streamed.score(X_test, y_test) >= fit_accuracy - 0.02
-    assert streamed.n_iter_ == 15 * 6
-    assert streamed.t_ == 15 * len(y_train)
+    assert streamed.n_iter_ == 1  # one epoch per call
+    assert len(streamed.loss_curve_) == 15 * 6 and streamed.t_ == 15 * len(y_train)
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
@@ -91,7 +92,8 @@ def test_partial_fit_continues_a_fit(iris):
     continued = _fit(ScratchMLPClassifier(epochs=5, random_state=0, **params), X, y)
     continued.partial_fit(X, y)
     assert max_weight_diff(longer, continued) < 1e-12
-    assert continued.n_iter_ == 6 and continued.loss_curve_ == pytest.approx(longer.loss_curve_)
+    assert continued.n_iter_ == 1
+    assert continued.loss_curve_ == pytest.approx(longer.loss_curve_)
 
 
 def test_partial_fit_first_chunk_need_not_hold_every_class(iris):
@@ -140,7 +142,8 @@ def test_warm_start_continues_where_the_last_fit_stopped(iris, Estimator):
     _fit(twice, X, y)
     _fit(twice, X, y)
     assert max_weight_diff(once, twice) < 1e-12
-    assert twice.n_iter_ == 10 and twice.loss_curve_ == pytest.approx(once.loss_curve_)
+    assert twice.n_iter_ == 5 and twice.t_ == 10 * len(y)  # n_iter_ counts the last fit
+    assert twice.loss_curve_ == pytest.approx(once.loss_curve_)
 
 
 def test_without_warm_start_fit_starts_again(iris):
@@ -162,3 +165,18 @@ def test_warm_start_keeps_the_network_shape(iris):
     clf.set_params(hidden_size=3)
     with pytest.raises(ValueError, match=r"labels \[3\] that are not in classes_"):
         clf.fit(X, y + 1)
+
+
+def test_n_iter_counts_the_last_call_as_in_sklearn(iris):
+    X, y = iris
+    ours = ScratchMLPClassifier(hidden_size=3, solver="sgd", epochs=4, tol=0.0, warm_start=True)
+    sk = MLPClassifier(hidden_layer_sizes=3, solver="sgd", max_iter=4, tol=0.0, warm_start=True)
+    for est in (ours, sk):
+        _fit(est, X, y)
+        _fit(est.set_params(**{"epochs" if est is ours else "max_iter": 6}), X, y)
+    assert ours.n_iter_ == sk.n_iter_ == 6
+    assert ours.t_ == sk.t_ == 10 * len(y)
+    assert len(ours.loss_curve_) == len(sk.loss_curve_) == 10
+    ours.partial_fit(X, y)
+    sk.partial_fit(X, y)
+    assert ours.n_iter_ == sk.n_iter_ == 1
