@@ -227,6 +227,9 @@ class BaseScratchMLP(BaseEstimator):
                 "to stop on. Use fit, or set early_stopping=False."
             )
         X, y = self._validate_X_y(X, y, reset)
+        if not reset and X.dtype != self.coefs_[0].dtype:
+            # a network keeps the dtype it was initialised in (and its optimizer's state)
+            X = X.astype(self.coefs_[0].dtype)
         Y = self._encode_y(y, reset=reset, classes=classes).astype(X.dtype, copy=False)
         sample_weight = self._combined_sample_weight(X, y, sample_weight, incremental)
         if sample_weight is not None:
