@@ -176,3 +176,22 @@ def test_integer_input_is_trained_in_float64():
     X_int = np.round(StandardScaler().fit_transform(X) * 10).astype(np.int64)
     reg = _fit(ScratchMLPRegressor(hidden_size=4, epochs=3), X_int, y)
     assert reg.coefs_[0].dtype == np.float64
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_partial_fit_and_warm_start_keep_the_networks_dtype(digits, sparse):
+    # a float64 chunk continues a float32 network in float32, Adam's moments included
+    X, y = digits
+    convert = sp.csr_matrix if sparse else np.asarray
+    chunks = np.array_split(np.arange(len(y)), 3)
+    params = dict(hidden_size=8, learning_rate=0.01, random_state=0)
+    mixed, single = ScratchMLPClassifier(**params), ScratchMLPClassifier(**params)
+    for i, chunk in enumerate(chunks):
+        X_chunk = X[chunk].astype(np.float32 if i == 0 else np.float64)
+        mixed.partial_fit(convert(X_chunk), y[chunk], classes=np.arange(10))
+        single.partial_fit(convert(X[chunk].astype(np.float32)), y[chunk], classes=np.arange(10))
+    assert mixed.coefs_[0].dtype == np.float32
+    assert max_weight_diff(mixed, single) == 0
+    warm = _fit(ScratchMLPClassifier(epochs=2, warm_start=True, **params), X.astype(np.float32), y)
+    _fit(warm, X, y)
+    assert warm.coefs_[0].dtype == np.float32
