@@ -37,7 +37,8 @@ def _quiet_fit(estimator, X, y, **fit_params):
     ids=["iris-multiclass", "breast-cancer-binary"],
 )
 @pytest.mark.parametrize("max_fun", [15000, 12])
-def test_lbfgs_matches_sklearn(loader, n, hidden_size, activation, max_fun):
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+def test_lbfgs_matches_sklearn(loader, n, hidden_size, activation, max_fun, weighted):
     # rounding differences grow along the L-BFGS path (1e-15 after 10 iterations, 1e-11
     # after 30, 1e-6 after 50 on iris), so the runs are compared over 25 iterations
     X, y = _scaled(loader, n)
@@ -47,7 +48,8 @@ def test_lbfgs_matches_sklearn(loader, n, hidden_size, activation, max_fun):
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ours, sk, _ = fit_twins(clf, X, y)
+        weights = np.random.RandomState(0).uniform(0.2, 3, len(y)) if weighted else None
+        ours, sk, _ = fit_twins(clf, X, y, sample_weight=weights)
     assert ours.n_iter_ == sk.n_iter_
     assert ours.loss_ == pytest.approx(sk.loss_, rel=1e-9)
     assert max_weight_diff(ours, sk) < 1e-8
