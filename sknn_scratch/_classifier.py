@@ -316,8 +316,14 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                 "sklearn.utils.class_weight.compute_class_weight('balanced', classes=classes, "
                 "y=y_all) and pass the resulting dict as class_weight."
             )
-        if self.class_weight == "balanced" or y.ndim == 2:
-            return compute_sample_weight(self.class_weight, y)
+        if self.class_weight == "balanced":
+            return compute_sample_weight("balanced", y)
+        if y.ndim == 2:
+            raise ValueError(
+                "class_weight as a dict weights the classes of a binary or multiclass target; "
+                "for a multilabel indicator y use class_weight='balanced' or pass "
+                "sample_weight."
+            )
         return self._class_weight_of(y)
 
     def _class_weight_of(self, y):
