@@ -185,3 +185,11 @@ def test_no_hidden_layer_is_allowed(iris):
     X, y = iris
     clf = ScratchMLPClassifier(hidden_size=(), solver="lbfgs").fit(X, y)
     assert clf.n_layers_ == 2 and clf.coefs_[0].shape == (4, 3)
+
+
+def test_class_weight_dict_with_multilabel_targets():
+    rng = np.random.RandomState(0)
+    X, Y = rng.standard_normal((40, 3)), (rng.uniform(size=(40, 3)) > 0.5).astype(int)
+    with pytest.raises(ValueError, match="for a multilabel indicator y use class_weight='bal"):
+        ScratchMLPClassifier(class_weight={0: 1.0, 1: 2.0}).fit(X, Y)
+    ScratchMLPClassifier(class_weight="balanced", epochs=2).fit(X, Y)
