@@ -77,8 +77,10 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
     init : {"glorot", "normal"}, default="glorot"
         Initial weights: Glorot uniform, or the tutorial's standard normal.
     class_weight : dict, "balanced" or None, default=None
-        Weights per class, multiplied into ``sample_weight``. ``"balanced"`` weights each
-        class by ``n_samples / (n_classes * count)``.
+        Weights per class, multiplied into ``sample_weight``; a class missing from the dict
+        has weight 1. ``"balanced"`` weights each class by ``n_samples / (n_classes * count)``
+        (for multilabel targets, the product of each label's balanced weight; it needs the
+        whole training set, so ``partial_fit`` takes a dict only).
 
     Attributes
     ----------
