@@ -162,8 +162,8 @@ def test_curves_have_one_entry_per_epoch(imbalanced):
 
 
 def test_multilabel_split_is_not_stratified():
-    X, Y = make_classification(n_samples=200, n_features=6, random_state=0)[0], None
     rng = np.random.RandomState(0)
+    X = rng.standard_normal((200, 6))
     Y = (X[:, :3] + 0.3 * rng.standard_normal((200, 3)) > 0).astype(int)
     clf = _fit(_early_stopping_classifier(validation_fraction=0.25), X, Y)
     _, X_val, _, Y_val = _held_out(clf, X, Y, stratify=False)
