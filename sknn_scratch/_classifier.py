@@ -77,8 +77,10 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
     init : {"glorot", "normal"}, default="glorot"
         Initial weights: Glorot uniform, or the tutorial's standard normal.
     class_weight : dict, "balanced" or None, default=None
-        Weights per class, multiplied into ``sample_weight``. ``"balanced"`` weights each
-        class by ``n_samples / (n_classes * count)``.
+        Weights per class, multiplied into ``sample_weight``; a class missing from the dict
+        has weight 1. ``"balanced"`` weights each class by ``n_samples / (n_classes * count)``
+        (for multilabel targets, the product of each label's balanced weight; it needs the
+        whole training set, so ``partial_fit`` takes a dict only).
 
     Attributes
     ----------
@@ -94,7 +96,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen in ``fit``, when ``X`` had string column names.
     n_iter_ : int
-        Epochs run (iterations for ``"lbfgs"``).
+        Epochs (iterations for ``"lbfgs"``) run by the last call to ``fit`` or
+        ``partial_fit``, as in scikit-learn; ``loss_curve_`` and ``t_`` keep counting across
+        ``warm_start`` fits and ``partial_fit`` calls.
     t_ : int
         Training samples seen by the solver.
     n_layers_ : int
@@ -277,7 +281,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
         if len(binarizer.classes_) < 2:
             raise ValueError(
-                f"The target y has only one class ({binarizer.classes_[0]!r}); a classifier "
+                f"The target y has only one class ({binarizer.classes_[0]}); a classifier "
                 "needs samples of at least 2 classes."
             )
         self._label_binarizer = binarizer
@@ -314,7 +318,30 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                 "sklearn.utils.class_weight.compute_class_weight('balanced', classes=classes, "
                 "y=y_all) and pass the resulting dict as class_weight."
             )
-        return compute_sample_weight(self.class_weight, y)
+        if self.class_weight == "balanced":
+            return compute_sample_weight("balanced", y)
+        if y.ndim == 2:
+            raise ValueError(
+                "class_weight as a dict weights the classes of a binary or multiclass target; "
+                "for a multilabel indicator y use class_weight='balanced' or pass "
+                "sample_weight."
+            )
+        return self._class_weight_of(y)
+
+    def _class_weight_of(self, y):
+        """The weight ``class_weight`` gives each label of ``y`` (1 for classes it omits).
+
+        Looked up against ``classes_`` rather than the labels present in ``y``, so that a
+        partial_fit chunk that lacks some weighted class is still weighted correctly.
+        """
+        unknown = [c for c in self.class_weight if c not in set(self.classes_.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight has weights for {unknown}, which are not classes of y "
+                f"({self.classes_.tolist()}). Give weights only for classes that occur."
+            )
+        per_class = np.array([self.class_weight.get(c, 1.0) for c in self.classes_.tolist()])
+        return per_class[np.searchsorted(self.classes_, y)]
 
     def _stratify(self, y):
         return y if self._label_binarizer.y_type_ != "multilabel-indicator" else None

@@ -86,7 +86,9 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen in ``fit``, when ``X`` had string column names.
     n_iter_ : int
-        Epochs run (iterations for ``"lbfgs"``).
+        Epochs (iterations for ``"lbfgs"``) run by the last call to ``fit`` or
+        ``partial_fit``, as in scikit-learn; ``loss_curve_`` and ``t_`` keep counting across
+        ``warm_start`` fits and ``partial_fit`` calls.
     t_ : int
         Training samples seen by the solver.
     n_layers_ : int
