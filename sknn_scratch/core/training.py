@@ -19,7 +19,7 @@ import scipy.optimize
 import scipy.sparse as sp
 
 from .losses import loss_value
-from .network import Workspace, loss_and_gradient, predict
+from .network import Workspace, loss_and_gradient, output_layer_array, predict
 
 
 class TrainingDivergedError(ArithmeticError):
@@ -174,7 +174,7 @@ def train_stochastic(
     workspace = Workspace(spec.layer_sizes, batch_size, dtype)
     grads = params.zeros_like()
     x_buffer = None if sp.issparse(X) or full_batch else np.empty((batch_size, X.shape[1]), dtype)
-    y_buffer = None if full_batch else np.empty((batch_size, Y.shape[1]), Y.dtype)
+    y_buffer = None if full_batch else output_layer_array(batch_size, Y.shape[1], Y.dtype)
     total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
     best_params = params.flat.copy() if validation is not None else None
     epoch_start = np.empty_like(params.flat)
