@@ -31,7 +31,8 @@ OUTPUT_ACTIVATIONS = {
 def squared_error(y, logits, prob, out_activation):
     """Per-sample ``mean_k (y_k - p_k)**2``."""
     residual = y - prob
-    return np.einsum("ij,ij->i", residual, residual) / y.shape[1]
+    residual *= residual
+    return residual.sum(axis=1) / y.shape[1]
 
 
 def logsumexp_rows(z):
@@ -91,13 +92,13 @@ def output_delta(loss, out_activation, y, prob, sample_weight, out) -> None:
     tutorial's ``output_error * sigmoid_derivative(a2)`` (up to its sign and scale).
     """
     np.subtract(prob, y, out=out)
-    n_outputs = y.shape[1]
+    scale = 1.0  # the loss's constant factor, applied together with the mean's weights
     if loss == "squared_error":
-        out *= 2.0 / n_outputs
         DERIVATIVES[out_activation](prob, out)
+        scale = 2.0 / y.shape[1]
     elif loss == "poisson":
-        out /= n_outputs
+        scale = 1.0 / y.shape[1]
     if sample_weight is None:
-        out /= out.shape[0]
+        out *= scale / out.shape[0]
     else:
-        out *= (sample_weight / sample_weight.sum())[:, np.newaxis]
+        out *= (sample_weight * (scale / sample_weight.sum()))[:, np.newaxis]

@@ -279,11 +279,14 @@ def predict(params, spec, X, batch_rows=None, return_logits=False):
         batch_rows = chunk_rows(spec.layer_sizes, n_rows, itemsize=dtype.itemsize)
     n_outputs = spec.layer_sizes[-1]
     prob = np.empty((n_rows, n_outputs), dtype=dtype)
-    logits = np.empty_like(prob)
+    # the logits of every row are kept only when asked for; otherwise one chunk's suffice
+    logits = np.empty_like(prob) if return_logits else None
     workspace = Workspace(spec.layer_sizes, max(batch_rows, 1), dtype, with_deltas=False)
     for start in range(0, n_rows, batch_rows):
         stop = min(start + batch_rows, n_rows)
-        hidden, _, _ = workspace.rows(stop - start)
+        hidden, chunk_logits, _ = workspace.rows(stop - start)
         activations = [*hidden[:-1], prob[start:stop]]
-        forward(params, spec, X[start:stop], activations, logits[start:stop])
+        if return_logits:
+            chunk_logits = logits[start:stop]
+        forward(params, spec, X[start:stop], activations, chunk_logits)
     return (prob, logits) if return_logits else prob
