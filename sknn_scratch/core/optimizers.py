@@ -33,11 +33,11 @@ class Optimizer:
         # was measured 7x slower than by a Python float.
         self.learning_rate_init = float(learning_rate)
         self.learning_rate = float(learning_rate)
-        self._scratch = np.empty(n_params, dtype=dtype)
+        self.n_params, self.dtype = n_params, np.dtype(dtype)
 
     def fits(self, params: np.ndarray) -> bool:
         """Whether this optimizer's state matches ``params`` (size and dtype)."""
-        return params.shape == self._scratch.shape and params.dtype == self._scratch.dtype
+        return params.shape == (self.n_params,) and params.dtype == self.dtype
 
     def step(self, params: np.ndarray, grad: np.ndarray) -> None:
         """Update ``params`` in place; ``grad`` may be overwritten."""
@@ -139,7 +139,7 @@ class Adam(Optimizer):
 
     def step(self, params, grad):
         self.t += 1
-        b1, b2, scratch = self.beta_1, self.beta_2, self._scratch
+        b1, b2 = self.beta_1, self.beta_2
         self.m *= b1
         add_scaled(self.m, 1 - b1, grad)  # m = b1 m + (1 - b1) g
         self.v *= b2
@@ -147,10 +147,13 @@ class Adam(Optimizer):
         add_scaled(self.v, 1 - b2, grad)  # v = b2 v + (1 - b2) g**2
         # math, not np: a NumPy float64 scalar would make float32 arithmetic run in float64
         lr_t = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        np.sqrt(self.v, out=scratch)
-        scratch += self.epsilon
-        np.divide(self.m, scratch, out=scratch)
-        add_scaled(params, -lr_t, scratch)
+        # grad is not needed any more: it holds the step, so that no other vector is touched
+        # (every extra vector pushes the next batch's weights and activations out of cache)
+        step = grad
+        np.sqrt(self.v, out=step)
+        step += self.epsilon
+        np.divide(self.m, step, out=step)
+        add_scaled(params, -lr_t, step)
 
 
 def make_optimizer(solver, n_params, dtype, **options) -> Optimizer:
