@@ -248,11 +248,12 @@ def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads) -> fl
     prob = forward(params, spec, X, activations, logits)
     total_weight = Y.shape[0] if sample_weight is None else float(sample_weight.sum())
     loss = loss_value(spec.loss, spec.output_activation, Y, logits, prob, sample_weight)
-    loss += penalty(params, spec, total_weight)
     output_delta(spec.loss, spec.output_activation, Y, prob, sample_weight, out=deltas[-1])
     backward(params, spec, X, activations, deltas, grads, workspace)
+    # the L2 term's gradient and value, one after the other: both read every weight, and the
+    # second finds them in cache
     add_penalty_gradient(params, spec, grads, total_weight)
-    return loss
+    return loss + penalty(params, spec, total_weight)
 
 
 def chunk_rows(layer_sizes, n_rows, budget_bytes=2**23, itemsize=8) -> int:
