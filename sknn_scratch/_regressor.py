@@ -83,7 +83,7 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         ``intercepts_[i]`` is the bias vector of layer ``i + 1``.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in ``fit``, when ``X`` had string column names.
     n_iter_ : int
         Epochs run (iterations for ``"lbfgs"``).
