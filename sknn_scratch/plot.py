@@ -171,7 +171,9 @@ class LossCurveDisplay:
         ax.set_ylabel("Loss")
 
         self.score_ax_ = self.score_line_ = self.best_epoch_line_ = None
-        lines = [line for line in (self.loss_line_, self.validation_loss_line_) if line]
+        # every labelled line of the axes, so that curves drawn by earlier calls on the same
+        # axes (to compare networks) stay in the legend
+        lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
         if scores is not None:
             self.score_ax_ = ax.twinx()
             (self.score_line_,) = self.score_ax_.plot(

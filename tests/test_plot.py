@@ -161,3 +161,13 @@ def test_package_imports_without_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_plot_on_shared_axes_keeps_earlier_curves_in_legend():
+    _, ax = plt.subplots()
+    LossCurveDisplay(loss_curve=[1.0, 0.5]).plot(ax=ax, loss_kwargs={"label": "first"})
+    display = LossCurveDisplay(loss_curve=[2.0, 1.0, 0.1]).plot(
+        ax=ax, loss_kwargs={"label": "second"}
+    )
+    assert len(ax.get_lines()) == 2
+    assert [t.get_text() for t in display.ax_.get_legend().get_texts()] == ["first", "second"]
