@@ -39,6 +39,7 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "benchmark_results",
+    "code_without_docstring",
 ]
 
 templates_path = ["_templates"]
@@ -133,7 +134,8 @@ html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "header_links_before_dropdown": 6,
-    "secondary_sidebar_items": ["page-toc"],
+    # the examples' code needs the width more than a table of contents
+    "secondary_sidebar_items": {"auto_examples/*": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }

@@ -60,10 +60,14 @@ with warnings.catch_warnings():
 stopped = ScratchMLPClassifier(early_stopping=True, **network).fit(X_train, y_train)
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
-LossCurveDisplay.from_estimator(patient, ax=left, name="All 300 epochs")
-LossCurveDisplay.from_estimator(stopped, ax=right, name="Early stopping (patience 10)")
+full_run = LossCurveDisplay.from_estimator(patient, ax=left, name="All 300 epochs")
+short_run = LossCurveDisplay.from_estimator(stopped, ax=right, name="Early stopping")
+# same scales on both sides, and the left legend out of the way of the curves
 right.set_xlim(left.get_xlim())
 right.set_ylim(left.get_ylim())
+short_run.score_ax_.set_ylim(full_run.score_ax_.get_ylim())
+full_run.ax_.get_legend().set_loc("lower right")
+full_run.ax_.get_legend().set_bbox_to_anchor((1, 0.08))
 plt.show()
 
 # %%

@@ -73,8 +73,9 @@ for ax, values, title, fmt, cmap in [
     image = ax.imshow(values, cmap=cmap, origin="lower", aspect="auto")
     for (i, j), value in np.ndenumerate(values):
         light = value < values.min() + 0.5 * np.ptp(values)
-        ax.text(j, i, fmt.format(value), ha="center", va="center",
-                color="white" if light else "black")  # fmt: skip
+        ax.text(
+            j, i, fmt.format(value), ha="center", va="center", color="white" if light else "black"
+        )
     ax.set_xticks(range(len(learning_rates)), [f"{lr:g}" for lr in learning_rates])
     ax.set_yticks(range(len(hidden_sizes)), hidden_sizes)
     ax.set_xlabel("learning_rate")

@@ -74,19 +74,20 @@ for name, model in [("network", network), ("linear", linear)]:
 
 sweep = np.linspace(0, np.pi, 100)
 fig, (ax_arm, ax_fit) = plt.subplots(1, 2, figsize=(12, 5), layout="constrained")
-for i, theta1 in enumerate([0.3, 1.0, 1.7, 2.4]):
+for i, theta1 in enumerate([0.3, 1.35, 2.4]):
     poses = np.column_stack([np.full_like(sweep, theta1), sweep])
     label = i == 0
     true = hand_position(poses)
     ax_arm.plot(*true.T, color="0.3", linewidth=4, alpha=0.4, label="true" if label else None)
     ax_arm.plot(*network.predict(poses).T, color="C0", label="network" if label else None)
-    ax_arm.plot(*linear.predict(poses).T, color="C3", linestyle="--",
-                label="linear" if label else None)  # fmt: skip
+    ax_arm.plot(
+        *linear.predict(poses).T, color="C3", linestyle="--", label="linear" if label else None
+    )
     elbow = [np.cos(theta1), np.sin(theta1)]
     ax_arm.plot([0, elbow[0]], [0, elbow[1]], color="k", marker="o", markersize=4)
 ax_arm.set_aspect("equal")
 ax_arm.set(xlabel="x", ylabel="y", title="Hand position as the elbow turns")
-ax_arm.legend(loc="lower left")
+ax_arm.legend(loc="upper right")
 
 predicted = network.predict(angles_test)
 for k, (name, color) in enumerate([("x", "C0"), ("y", "C1")]):

@@ -81,7 +81,7 @@ with warnings.catch_warnings():
 
 for name, clf in fitted.items():
     proba = clf.predict_proba(X)[:, 1]
-    print(f"{name:30s} P(y=1) = {np.round(proba, 3)}  final loss = {clf.loss_:.4f}")
+    print(f"{name:30s} P(y=1) = {np.round(proba, 3)}, loss = {clf.loss_:.4f}")
 
 # %%
 # Decision surfaces
@@ -119,27 +119,33 @@ for ax, (name, clf) in zip(axes.ravel(), fitted.items()):
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", vmin=0, vmax=1, s=120, edgecolors="k")
     for point, p in zip(X, clf.predict_proba(X)[:, 1]):
         ax.annotate(
-            f"{p:.2f}", point, xytext=(9, 9), textcoords="offset points", fontsize=10,
+            f"{p:.2f}",
+            point,
+            xytext=(9, 9),
+            textcoords="offset points",
+            fontsize=10,
             bbox=dict(boxstyle="round,pad=0.2", fc="white", alpha=0.8),
-        )  # fmt: skip
-    ax.set_title(name)
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+        )
+    ax.set(title=name, xlabel="x1", ylabel="x2")
+    ax.label_outer()
 fig.colorbar(display.surface_, ax=axes, shrink=0.6, label="P(y = 1)")
 
 # %%
 # Loss curves
 # -----------
-# All four start on a plateau where every prediction is about 0.5 (a squared error of
-# 0.25). The stuck run leaves it, then settles near 0.125: the loss of two points right and
-# two at 0.5. The loss of the Adam network is the log-loss, so its scale differs.
+# The three runs of the tutorial's kind start on a plateau where every prediction is about
+# 0.5 (a squared error of 0.25). The stuck run leaves it, then settles near 0.125, the loss
+# of two points right and two at 0.5. The run with seed 1 lingers at the same level for a
+# while before it escapes; the run with three hidden units passes straight through it. The
+# Adam network's loss is the log-loss (0.69 for a prediction of 0.5), so its scale differs.
 
 fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
 for i, (name, clf) in enumerate(fitted.items()):
     LossCurveDisplay.from_estimator(
         clf, ax=ax, name="", log_scale=True, loss_kwargs={"label": name, "color": f"C{i}"}
     )
-ax.axhline(0.125, color="0.5", linestyle="--", linewidth=1)
+ax.axhline(0.125, color="0.5", linestyle="--", linewidth=1, label="0.125: two right, two at 0.5")
+ax.legend()
 ax.set_xscale("log")
 ax.set_title("Training loss")
 plt.show()
