@@ -58,14 +58,20 @@ numpydoc_attributes_as_param_list = False
 numpydoc_xref_param_type = False
 
 
-def skip_metadata_routing(app, what, name, obj, skip, options):
-    """Leave out scikit-learn's ``set_*_request`` methods (metadata routing plumbing).
+def is_metadata_routing(name: str) -> bool:
+    """scikit-learn's metadata-routing plumbing, which every estimator inherits."""
+    return name == "get_metadata_routing" or (
+        name.startswith("set_") and name.endswith("_request")
+    )
 
-    Their docstrings point at scikit-learn pages that do not exist in this site.
+
+def skip_metadata_routing(app, what, name, obj, skip, options):
+    """Leave the metadata-routing methods out of the API reference.
+
+    They are scikit-learn's, documented there, and their docstrings point at pages of
+    scikit-learn's user guide that do not exist in this site.
     """
-    if name.startswith("set_") and name.endswith("_request"):
-        return True
-    return skip
+    return True if is_metadata_routing(name) else skip
 
 
 _SPHINX_REF = re.compile(r":ref:`(?:([^`<]*?)\s*<[^>`]+>|([^`]+))`")
@@ -124,6 +130,7 @@ sphinx_gallery_conf = {
 
 # -- HTML ----------------------------------------------------------------------------------
 
+_PAGES_WITH_TOC = ["quickstart", "from_tutorial", "choosing", "early_stopping", "pipelines"]
 html_theme = "pydata_sphinx_theme"
 html_title = f"sknn_scratch {release}"
 html_static_path = ["_static"]
@@ -134,8 +141,12 @@ html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "header_links_before_dropdown": 6,
-    # the examples' code needs the width more than a table of contents
-    "secondary_sidebar_items": {"auto_examples/*": []},
+    # an in-page table of contents on the long pages; the examples' code and the benchmark
+    # tables need the width more
+    "secondary_sidebar_items": {
+        **{f"user_guide/{page}": ["page-toc"] for page in _PAGES_WITH_TOC},
+        "generated/*": ["page-toc"],
+    },
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }

@@ -95,7 +95,7 @@ def test_benchmark_markdown_becomes_html_tables_and_escaped_text():
     kinds = [kind for kind, _ in blocks]
     assert kinds == ["html", "html", "html", "html", "image"]
     heading, paragraph, bullets, table = (content for _, content in blocks[:4])
-    assert heading == "<h3>Accuracy</h3>"
+    assert heading == "<h4>Accuracy</h4>"
     assert "<code>python benchmarks/accuracy.py</code> &lt;today&gt;." in paragraph
     assert bullets.startswith("<ul><li>ours: <code>") and "continued</li></ul>" in bullets
     assert "<th>data set</th>" in table and "<td><strong>no</strong></td>" in table

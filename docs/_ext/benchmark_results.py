@@ -90,7 +90,7 @@ def markdown_blocks(text: str):
             yield "image", (match["alt"], match["src"])
         elif heading := re.match(r"^(#{1,6})\s+(.*)$", stripped):
             yield from flush()
-            level = min(len(heading[1]) + 2, 6)  # the page's own sections come first
+            level = min(len(heading[1]) + 3, 6)  # below the page's own sections
             yield "html", f"<h{level}>{inline_html(heading[2])}</h{level}>"
         elif re.match(r"^[-*]\s+", stripped):
             if paragraph:
@@ -115,9 +115,11 @@ class BenchmarkResults(SphinxDirective):
     def run(self):
         results_dir = Path(self.env.srcdir).parent / "benchmarks" / "results"
         path = results_dir / self.arguments[0]
+        # a missing dependency makes Sphinx read the page again at every build, so the
+        # results appear as soon as the file does
+        self.env.note_dependency(str(path))
         if not path.exists():
             return [self._missing_note(path)]
-        self.env.note_dependency(str(path))
         out = []
         for kind, content in markdown_blocks(path.read_text(encoding="utf-8")):
             if kind == "html":
@@ -140,7 +142,7 @@ class BenchmarkResults(SphinxDirective):
             text += " Produce it with"
         note += nodes.paragraph(text=text)
         if command:
-            note += nodes.literal_block(command, command)
+            note += nodes.literal_block(command, command, language="bash")
         return note
 
 
