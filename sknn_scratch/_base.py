@@ -23,6 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .core import (
     NetworkSpec,
     Parameters,
+    TrainingDivergedError,
     TrainingHistory,
     Validation,
     initialize_parameters,
@@ -83,32 +84,32 @@ class BaseScratchMLP(BaseEstimator):
 
     def __init__(
         self,
-        hidden_size=100,
-        activation="sigmoid",
+        hidden_size: int | tuple[int, ...] = 100,
+        activation: str = "sigmoid",
         *,
-        solver="adam",
-        alpha=1e-4,
-        batch_size="auto",
-        learning_rate=0.001,
-        learning_rate_schedule="constant",
-        power_t=0.5,
-        epochs=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        init="glorot",
-    ):
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size: int | str | None = "auto",
+        learning_rate: float = 0.01,
+        learning_rate_schedule: str = "constant",
+        power_t: float = 0.5,
+        epochs: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int | float = 10,
+        max_fun: int = 15000,
+        init: str = "glorot",
+    ) -> None:
         self.hidden_size = hidden_size
         self.activation = activation
         self.solver = solver
@@ -226,6 +227,9 @@ class BaseScratchMLP(BaseEstimator):
                 "to stop on. Use fit, or set early_stopping=False."
             )
         X, y = self._validate_X_y(X, y, reset)
+        if not reset and X.dtype != self.coefs_[0].dtype:
+            # a network keeps the dtype it was initialised in (and its optimizer's state)
+            X = X.astype(self.coefs_[0].dtype)
         Y = self._encode_y(y, reset=reset, classes=classes).astype(X.dtype, copy=False)
         sample_weight = self._combined_sample_weight(X, y, sample_weight, incremental)
         if sample_weight is not None:
@@ -241,19 +245,28 @@ class BaseScratchMLP(BaseEstimator):
         rng = check_random_state(self.random_state)
         params = self._starting_parameters(spec, reset, rng, X.dtype)
         history = TrainingHistory() if reset else self._history
+        epochs_before = history.n_iter
 
-        if self.solver == "lbfgs":
-            converged = train_lbfgs(
-                params, spec, X, Y, sample_weight, history,
-                max_iter=self.epochs, max_fun=self.max_fun, tol=self.tol, verbose=self.verbose,
-            )  # fmt: skip
-        else:
-            converged = self._fit_stochastic(
-                params, spec, X, y, Y, sample_weight, history, rng, incremental
-            )
+        try:
+            if self.solver == "lbfgs":
+                converged = train_lbfgs(
+                    params, spec, X, Y, sample_weight, history,
+                    max_iter=self.epochs, max_fun=self.max_fun, tol=self.tol,
+                    verbose=self.verbose,
+                )  # fmt: skip
+            else:
+                converged = self._fit_stochastic(
+                    params, spec, X, y, Y, sample_weight, history, rng, incremental
+                )
+        except TrainingDivergedError:
+            # the core put back the last finite parameters: keep them, and the curves so
+            # far, so that the failed run can be inspected (and refitted with warm_start)
+            self._history = history
+            self._set_fitted_attributes(params, spec, history, epochs_before)
+            raise
 
         self._history = history
-        self._set_fitted_attributes(params, spec, history)
+        self._set_fitted_attributes(params, spec, history, epochs_before)
         if not converged and not incremental:
             self._warn_not_converged()
         return self
@@ -320,16 +333,21 @@ class BaseScratchMLP(BaseEstimator):
 
         return X_train, Y_train, w_train, Validation(X_val, Y_val, w_val, score)
 
-    def _set_fitted_attributes(self, params, spec, history):
+    def _set_fitted_attributes(self, params, spec, history, epochs_before=0):
         self.coefs_ = params.coefs
         self.intercepts_ = params.intercepts
         self.n_layers_ = spec.n_layers + 1
         self.n_outputs_ = spec.layer_sizes[-1]
         self.out_activation_ = spec.output_activation
-        self.n_iter_ = history.n_iter
+        # scikit-learn's convention: epochs (iterations) of this call only; t_ and the
+        # curves cover the whole history carried by warm_start and partial_fit
+        self.n_iter_ = history.n_iter - epochs_before
         self.t_ = history.t
         self.loss_curve_ = history.loss_curve
-        self.loss_ = history.loss_curve[-1] if history.loss_curve else None
+        if history.loss_curve:
+            self.loss_ = history.loss_curve[-1]
+        else:  # L-BFGS-B can stop before its first iteration (a starting gradient below tol)
+            self.loss_ = history.best_loss if np.isfinite(history.best_loss) else None
         if self.early_stopping and self.solver != "lbfgs":
             self.best_loss_ = None
             self.validation_scores_ = history.validation_scores
@@ -350,8 +368,9 @@ class BaseScratchMLP(BaseEstimator):
             )
         else:
             message = (
-                f"The {self.solver} optimizer ran all epochs={self.epochs} without the "
-                f"loss improving by less than tol={self.tol} for n_iter_no_change="
+                f"The {self.solver} optimizer ran all epochs={self.epochs} and the "
+                f"{'validation score' if self.early_stopping else 'training loss'} was still "
+                f"improving by more than tol={self.tol} within n_iter_no_change="
                 f"{self.n_iter_no_change} epochs: it has not converged yet. Increase epochs "
                 "or learning_rate, or scale the data."
             )

@@ -1,6 +1,7 @@
 """ScratchMLPClassifier: labels in, labels and probabilities out."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
@@ -11,10 +12,17 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseScratchMLP
+from ._docs import estimator_docstring
+
+_LOSS_DOC = """\
+    loss : {"log_loss", "squared_error"}, default="log_loss"
+        ``"squared_error"`` is ``mean((y - p) ** 2)`` over all entries, the tutorial's MSE.
+"""
 
 
 class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
-    """Multilayer perceptron classifier, written from scratch in NumPy.
+    __doc__ = estimator_docstring(
+        """Multilayer perceptron classifier, written from scratch in NumPy.
 
     Binary and multiclass targets (labels of any type) and multilabel indicator matrices.
     The output layer is one sigmoid unit for binary targets, a softmax over the classes for
@@ -22,101 +30,17 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
 
     Parameters
     ----------
-    hidden_size : int or tuple of int, default=100
-        Width of the hidden layer; a tuple gives one hidden layer per entry (the tutorial's
-        ``hidden_size``). An empty tuple gives no hidden layer (logistic regression).
-    activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
-        Activation of the hidden layers (the tutorial uses the sigmoid).
-    loss : {"log_loss", "squared_error"}, default="log_loss"
-        ``"squared_error"`` is ``mean((y - p) ** 2)`` over all entries, the tutorial's MSE.
-    solver : {"adam", "sgd", "lbfgs"}, default="adam"
-        ``"sgd"`` with ``momentum=0`` and ``batch_size=None`` is the tutorial's full-batch
-        gradient descent; ``"lbfgs"`` is SciPy's L-BFGS-B on all parameters at once.
-    alpha : float, default=1e-4
-        L2 penalty ``alpha / 2 * sum(W ** 2)``, divided by the batch's total sample weight.
-    batch_size : int, "auto" or None, default="auto"
-        Samples per mini-batch. ``"auto"`` is ``min(200, n_samples)``; ``None`` uses the whole
-        training set as one batch (the tutorial). Ignored by ``"lbfgs"``.
-    learning_rate : float, default=0.001
-        Step size (the tutorial's ``learning_rate``; scikit-learn's ``learning_rate_init``).
-    learning_rate_schedule : {"constant", "invscaling", "adaptive"}, default="constant"
-        How ``"sgd"`` changes the step size (scikit-learn's ``learning_rate``).
-    power_t : float, default=0.5
-        Exponent of the ``"invscaling"`` schedule.
-    epochs : int, default=200
-        Passes over the training data (the tutorial's ``epochs``); for ``"lbfgs"`` the cap on
-        iterations (scikit-learn's ``max_iter``).
-    shuffle : bool, default=True
-        Visit the samples in a new random order at each epoch (mini-batch solvers).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the early-stopping split and the shuffling.
-    tol : float, default=1e-4
-        Training stops once the loss (or the validation score, with early stopping) has not
-        improved by ``tol`` for ``n_iter_no_change`` consecutive epochs.
-    verbose : bool, default=False
-        Print the loss (and validation loss and score) and the time of every epoch.
-    warm_start : bool, default=False
-        Continue from the fitted weights at the next ``fit`` instead of starting again.
-    momentum : float, default=0.9
-        Momentum of ``"sgd"``.
-    nesterovs_momentum : bool, default=True
-        Use Nesterov's momentum with ``"sgd"``.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified), stop when its
-        accuracy stops improving, and keep the best weights seen.
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Decay rates of Adam's moment estimates.
-    epsilon : float, default=1e-8
-        Numerical stability term of Adam.
-    n_iter_no_change : int, default=10
-        Epochs without improvement by ``tol`` before stopping.
-    max_fun : int, default=15000
-        Cap on loss evaluations for ``"lbfgs"``.
-    init : {"glorot", "normal"}, default="glorot"
-        Initial weights: Glorot uniform, or the tutorial's standard normal.
-    class_weight : dict, "balanced" or None, default=None
-        Weights per class, multiplied into ``sample_weight``. ``"balanced"`` weights each
-        class by ``n_samples / (n_classes * count)``.
+{parameters}    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``; a class missing from the dict
+        has weight 1. ``"balanced"`` weights each class by ``n_samples / (n_classes * count)``
+        (for multilabel targets, the product of each label's balanced weight; it needs the
+        whole training set, so ``partial_fit`` takes a dict only).
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels (for multilabel targets, ``arange(n_labels)``).
-    coefs_ : list of ndarray
-        ``coefs_[i]`` is the ``(n_in, n_out)`` weight matrix of layer ``i + 1``; ``coefs_[0]``
-        is the tutorial's ``W1``.
-    intercepts_ : list of ndarray
-        ``intercepts_[i]`` is the bias vector of layer ``i + 1``.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen in ``fit``, when ``X`` had string column names.
-    n_iter_ : int
-        Epochs run (iterations for ``"lbfgs"``).
-    t_ : int
-        Training samples seen by the solver.
-    n_layers_ : int
-        Number of layers, input and output included.
-    n_outputs_ : int
-        Number of output units.
-    out_activation_ : str
-        Output activation: ``"sigmoid"`` or ``"softmax"``.
-    loss_ : float
-        Loss at the last epoch.
-    best_loss_ : float or None
-        Lowest training loss seen (None with early stopping).
-    loss_curve_ : list of float
-        Training loss at every epoch (every iteration for ``"lbfgs"``).
-    validation_scores_ : list of float or None
-        Accuracy on the held-out data at every epoch, with early stopping.
-    validation_loss_curve_ : list of float or None
-        Loss on the held-out data at every epoch, with early stopping.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``.
-
-    See Also
+{attributes}    See Also
     --------
     ScratchMLPRegressor : The same network for regression.
     sklearn.neural_network.MLPClassifier : scikit-learn's multilayer perceptron.
@@ -131,7 +55,15 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
     True
     >>> clf.predict_proba(X[:1]).shape
     (1, 3)
-    """
+    """,
+        no_hidden_model="logistic regression",
+        stratified=" (stratified)",
+        score="accuracy",
+        score_cap="Accuracy",
+        n_outputs="Number of output units.",
+        out_activations='``"sigmoid"`` or ``"softmax"``',
+        loss=_LOSS_DOC,
+    )
 
     _parameter_constraints: dict = {
         **BaseScratchMLP._parameter_constraints,
@@ -141,34 +73,34 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
 
     def __init__(
         self,
-        hidden_size=100,
-        activation="sigmoid",
+        hidden_size: int | tuple[int, ...] = 100,
+        activation: str = "sigmoid",
         *,
-        loss="log_loss",
-        solver="adam",
-        alpha=1e-4,
-        batch_size="auto",
-        learning_rate=0.001,
-        learning_rate_schedule="constant",
-        power_t=0.5,
-        epochs=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        init="glorot",
-        class_weight=None,
-    ):
+        loss: str = "log_loss",
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size: int | str | None = "auto",
+        learning_rate: float = 0.01,
+        learning_rate_schedule: str = "constant",
+        power_t: float = 0.5,
+        epochs: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int | float = 10,
+        max_fun: int = 15000,
+        init: str = "glorot",
+        class_weight: dict | str | None = None,
+    ) -> None:
         super().__init__(
             hidden_size=hidden_size,
             activation=activation,
@@ -201,7 +133,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
     # ------------------------------------------------------------------ fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> "ScratchMLPClassifier":
         """Fit the network to data ``X`` and labels ``y``.
 
         Parameters
@@ -223,7 +157,13 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
 
     @available_if(lambda est: est.solver != "lbfgs")
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> "ScratchMLPClassifier":
         """Train for one epoch over ``(X, y)``, continuing from the current weights.
 
         Parameters
@@ -277,7 +217,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
         if len(binarizer.classes_) < 2:
             raise ValueError(
-                f"The target y has only one class ({binarizer.classes_[0]!r}); a classifier "
+                f"The target y has only one class ({binarizer.classes_[0]}); a classifier "
                 "needs samples of at least 2 classes."
             )
         self._label_binarizer = binarizer
@@ -314,7 +254,30 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                 "sklearn.utils.class_weight.compute_class_weight('balanced', classes=classes, "
                 "y=y_all) and pass the resulting dict as class_weight."
             )
-        return compute_sample_weight(self.class_weight, y)
+        if self.class_weight == "balanced":
+            return compute_sample_weight("balanced", y)
+        if y.ndim == 2:
+            raise ValueError(
+                "class_weight as a dict weights the classes of a binary or multiclass target; "
+                "for a multilabel indicator y use class_weight='balanced' or pass "
+                "sample_weight."
+            )
+        return self._class_weight_of(y)
+
+    def _class_weight_of(self, y):
+        """The weight ``class_weight`` gives each label of ``y`` (1 for classes it omits).
+
+        Looked up against ``classes_`` rather than the labels present in ``y``, so that a
+        partial_fit chunk that lacks some weighted class is still weighted correctly.
+        """
+        unknown = [c for c in self.class_weight if c not in set(self.classes_.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight has weights for {unknown}, which are not classes of y "
+                f"({self.classes_.tolist()}). Give weights only for classes that occur."
+            )
+        per_class = np.array([self.class_weight.get(c, 1.0) for c in self.classes_.tolist()])
+        return per_class[np.searchsorted(self.classes_, y)]
 
     def _stratify(self, y):
         return y if self._label_binarizer.y_type_ != "multilabel-indicator" else None
@@ -328,7 +291,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         """Labels from network outputs (argmax, or a 0.5 threshold for sigmoid units)."""
         return self._label_binarizer.inverse_transform(outputs)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict class labels for ``X``.
 
         Parameters
@@ -343,7 +306,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         """
         return self._decode(self._forward(X))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Probability of each class for each sample of ``X``.
 
         Probabilities are kept strictly between 0 and 1 (by at least the dtype's machine
@@ -366,7 +329,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         eps = np.finfo(outputs.dtype).eps
         return np.clip(outputs, eps, 1 - eps, out=outputs)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`.
 
         Parameters

@@ -1,6 +1,7 @@
 """ScratchMLPRegressor: real-valued (or count) targets, one or several per sample."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
@@ -8,10 +9,18 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseScratchMLP
+from ._docs import estimator_docstring
+
+_LOSS_DOC = """\
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        ``"squared_error"`` is ``mean((y - p) ** 2)`` over all entries (the tutorial's MSE);
+        ``"poisson"`` is the half Poisson deviance with a log link, for counts and rates.
+"""
 
 
 class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
-    """Multilayer perceptron regressor, written from scratch in NumPy.
+    __doc__ = estimator_docstring(
+        """Multilayer perceptron regressor, written from scratch in NumPy.
 
     The output layer is linear (``loss="squared_error"``) or the exponential of a linear
     layer (``loss="poisson"``, a log link, so every prediction is positive). Several targets
@@ -19,96 +28,10 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
 
     Parameters
     ----------
-    hidden_size : int or tuple of int, default=100
-        Width of the hidden layer; a tuple gives one hidden layer per entry (the tutorial's
-        ``hidden_size``). An empty tuple gives no hidden layer (linear regression).
-    activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
-        Activation of the hidden layers (the tutorial uses the sigmoid).
-    loss : {"squared_error", "poisson"}, default="squared_error"
-        ``"squared_error"`` is ``mean((y - p) ** 2)`` over all entries (the tutorial's MSE);
-        ``"poisson"`` is the half Poisson deviance with a log link, for counts and rates.
-    solver : {"adam", "sgd", "lbfgs"}, default="adam"
-        ``"sgd"`` with ``momentum=0`` and ``batch_size=None`` is the tutorial's full-batch
-        gradient descent; ``"lbfgs"`` is SciPy's L-BFGS-B on all parameters at once.
-    alpha : float, default=1e-4
-        L2 penalty ``alpha / 2 * sum(W ** 2)``, divided by the batch's total sample weight.
-    batch_size : int, "auto" or None, default="auto"
-        Samples per mini-batch. ``"auto"`` is ``min(200, n_samples)``; ``None`` uses the whole
-        training set as one batch (the tutorial). Ignored by ``"lbfgs"``.
-    learning_rate : float, default=0.001
-        Step size (the tutorial's ``learning_rate``; scikit-learn's ``learning_rate_init``).
-    learning_rate_schedule : {"constant", "invscaling", "adaptive"}, default="constant"
-        How ``"sgd"`` changes the step size (scikit-learn's ``learning_rate``).
-    power_t : float, default=0.5
-        Exponent of the ``"invscaling"`` schedule.
-    epochs : int, default=200
-        Passes over the training data (the tutorial's ``epochs``); for ``"lbfgs"`` the cap on
-        iterations (scikit-learn's ``max_iter``).
-    shuffle : bool, default=True
-        Visit the samples in a new random order at each epoch (mini-batch solvers).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the early-stopping split and the shuffling.
-    tol : float, default=1e-4
-        Training stops once the loss (or the validation score, with early stopping) has not
-        improved by ``tol`` for ``n_iter_no_change`` consecutive epochs.
-    verbose : bool, default=False
-        Print the loss (and validation loss and score) and the time of every epoch.
-    warm_start : bool, default=False
-        Continue from the fitted weights at the next ``fit`` instead of starting again.
-    momentum : float, default=0.9
-        Momentum of ``"sgd"``.
-    nesterovs_momentum : bool, default=True
-        Use Nesterov's momentum with ``"sgd"``.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data, stop when its R² stops
-        improving, and keep the best weights seen.
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Decay rates of Adam's moment estimates.
-    epsilon : float, default=1e-8
-        Numerical stability term of Adam.
-    n_iter_no_change : int, default=10
-        Epochs without improvement by ``tol`` before stopping.
-    max_fun : int, default=15000
-        Cap on loss evaluations for ``"lbfgs"``.
-    init : {"glorot", "normal"}, default="glorot"
-        Initial weights: Glorot uniform, or the tutorial's standard normal.
-
+{parameters}
     Attributes
     ----------
-    coefs_ : list of ndarray
-        ``coefs_[i]`` is the ``(n_in, n_out)`` weight matrix of layer ``i + 1``.
-    intercepts_ : list of ndarray
-        ``intercepts_[i]`` is the bias vector of layer ``i + 1``.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen in ``fit``, when ``X`` had string column names.
-    n_iter_ : int
-        Epochs run (iterations for ``"lbfgs"``).
-    t_ : int
-        Training samples seen by the solver.
-    n_layers_ : int
-        Number of layers, input and output included.
-    n_outputs_ : int
-        Number of targets.
-    out_activation_ : str
-        Output activation: ``"identity"`` or ``"exp"``.
-    loss_ : float
-        Loss at the last epoch.
-    best_loss_ : float or None
-        Lowest training loss seen (None with early stopping).
-    loss_curve_ : list of float
-        Training loss at every epoch (every iteration for ``"lbfgs"``).
-    validation_scores_ : list of float or None
-        R² on the held-out data at every epoch, with early stopping.
-    validation_loss_curve_ : list of float or None
-        Loss on the held-out data at every epoch, with early stopping.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``.
-
-    See Also
+{attributes}    See Also
     --------
     ScratchMLPClassifier : The same network for classification.
     sklearn.neural_network.MLPRegressor : scikit-learn's multilayer perceptron.
@@ -124,7 +47,15 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
     ...                           random_state=0).fit(X, y)
     >>> reg.score(X, y) > 0.99
     True
-    """
+    """,
+        no_hidden_model="linear regression",
+        stratified="",
+        score="R²",
+        score_cap="R²",
+        n_outputs="Number of targets.",
+        out_activations='``"identity"`` or ``"exp"``',
+        loss=_LOSS_DOC,
+    )
 
     _parameter_constraints: dict = {
         **BaseScratchMLP._parameter_constraints,
@@ -134,33 +65,33 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
 
     def __init__(
         self,
-        hidden_size=100,
-        activation="sigmoid",
+        hidden_size: int | tuple[int, ...] = 100,
+        activation: str = "sigmoid",
         *,
-        loss="squared_error",
-        solver="adam",
-        alpha=1e-4,
-        batch_size="auto",
-        learning_rate=0.001,
-        learning_rate_schedule="constant",
-        power_t=0.5,
-        epochs=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        init="glorot",
-    ):
+        loss: str = "squared_error",
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size: int | str | None = "auto",
+        learning_rate: float = 0.01,
+        learning_rate_schedule: str = "constant",
+        power_t: float = 0.5,
+        epochs: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int | float = 10,
+        max_fun: int = 15000,
+        init: str = "glorot",
+    ) -> None:
         super().__init__(
             hidden_size=hidden_size,
             activation=activation,
@@ -190,7 +121,9 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         self.loss = loss
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> "ScratchMLPRegressor":
         """Fit the network to data ``X`` and targets ``y``.
 
         Parameters
@@ -212,7 +145,9 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
 
     @available_if(lambda est: est.solver != "lbfgs")
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> "ScratchMLPRegressor":
         """Train for one epoch over ``(X, y)``, continuing from the current weights.
 
         Parameters
@@ -250,7 +185,7 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
             outputs = outputs.ravel()
         return r2_score(y_true, outputs, sample_weight=sample_weight)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict targets for ``X``.
 
         Parameters

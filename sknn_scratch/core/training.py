@@ -258,10 +258,17 @@ def train_lbfgs(
         loss = loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads)
         return loss, grads.flat.astype(np.float64)
 
+    last_report = [time.perf_counter()]
+
     def record(intermediate_result):
         history.loss_curve.append(float(intermediate_result.fun))
         if verbose:
-            print(f"Iteration {len(history.loss_curve)}, loss = {history.loss_curve[-1]:.8f}")
+            now = time.perf_counter()
+            print(
+                f"Iteration {len(history.loss_curve)}, loss = {history.loss_curve[-1]:.8f}, "
+                f"time = {now - last_report[0]:.4f}s"
+            )
+            last_report[0] = now
 
     with np.errstate(over="ignore", invalid="ignore"):
         result = scipy.optimize.minimize(

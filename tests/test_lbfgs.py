@@ -1,0 +1,163 @@
+"""solver="lbfgs": SciPy's L-BFGS-B on the flat parameter vector.
+
+Checked three ways: against scikit-learn's MLP started from the same weights (the same
+objective handed to the same optimizer), against linear models whose objective a network
+without hidden layer minimises exactly, and against its own caps (``epochs``, ``max_fun``).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from _sklearn_twin import fit_twins, max_weight_diff
+from scipy.special import expit, softmax
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, PoissonRegressor, Ridge
+from sklearn.metrics import log_loss
+from sklearn.preprocessing import StandardScaler
+
+from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
+
+
+def _scaled(loader, n=None):
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X[:n]), y[:n]
+
+
+def _quiet_fit(estimator, X, y, **fit_params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y, **fit_params)
+
+
+@pytest.mark.parametrize(
+    "loader, n, hidden_size, activation",
+    [(load_iris, None, (5, 4), "tanh"), (load_breast_cancer, 200, 6, "sigmoid")],
+    ids=["iris-multiclass", "breast-cancer-binary"],
+)
+@pytest.mark.parametrize("max_fun", [15000, 12])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+def test_lbfgs_matches_sklearn(loader, n, hidden_size, activation, max_fun, weighted):
+    # rounding differences grow along the L-BFGS path (1e-15 after 10 iterations, 1e-11
+    # after 30, 1e-6 after 50 on iris), so the runs are compared over 25 iterations
+    X, y = _scaled(loader, n)
+    clf = ScratchMLPClassifier(
+        hidden_size=hidden_size, activation=activation, solver="lbfgs", alpha=1e-2, epochs=25,
+        max_fun=max_fun, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weights = np.random.RandomState(0).uniform(0.2, 3, len(y)) if weighted else None
+        ours, sk, _ = fit_twins(clf, X, y, sample_weight=weights)
+    assert ours.n_iter_ == sk.n_iter_
+    assert ours.loss_ == pytest.approx(sk.loss_, rel=1e-9)
+    assert max_weight_diff(ours, sk) < 1e-8
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-9)
+
+
+def test_epochs_caps_lbfgs_iterations():
+    X, y = _scaled(load_iris)
+    clf = ScratchMLPClassifier(hidden_size=5, solver="lbfgs", epochs=6, tol=0.0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="epochs=6"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 6
+    # every L-BFGS-B iteration ends with a line search that decreased the loss
+    assert np.all(np.diff(clf.loss_curve_) < 0)
+
+
+def test_max_fun_caps_loss_evaluations(monkeypatch):
+    import sknn_scratch.core.training as training
+
+    X, y = _scaled(load_iris)
+    calls = []
+    original = training.loss_and_gradient
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "loss_and_gradient", counted)
+    clf = ScratchMLPClassifier(hidden_size=5, solver="lbfgs", max_fun=9, epochs=1000, tol=0.0)
+    with pytest.warns(ConvergenceWarning, match="max_fun=9"):
+        clf.fit(X, y)
+    # L-BFGS-B may finish the line search under way when it reaches the cap
+    assert 9 <= len(calls) <= 9 + 20
+    assert clf.n_iter_ <= 9
+
+
+def test_converged_lbfgs_does_not_warn_and_loss_is_the_objective():
+    X, y = _scaled(load_iris)
+    clf = ScratchMLPClassifier(hidden_size=4, solver="lbfgs", alpha=0.1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.n_iter_ < clf.epochs
+    penalty = 0.5 * clf.alpha * sum(np.sum(W**2) for W in clf.coefs_) / len(y)
+    assert clf.loss_ == pytest.approx(log_loss(y, clf.predict_proba(X)) + penalty, rel=1e-9)
+    assert clf.loss_ == clf.loss_curve_[-1]
+
+
+# L-BFGS-B stops on SciPy's default relative-reduction test (ftol ~ 2e-9) at the latest, so
+# the objectives agree to ~1e-8 and the coefficients, on a flat optimum, to ~1e-3.
+
+
+def _logistic_objective(W, b, X, y, alpha):
+    logits = X @ W + b
+    prob = softmax(logits, axis=1) if logits.shape[1] > 1 else expit(logits).ravel()
+    return log_loss(y, prob) + 0.5 * alpha * np.sum(W**2) / len(y)
+
+
+@pytest.mark.parametrize("loader, n", [(load_iris, None), (load_breast_cancer, 300)])
+def test_no_hidden_layer_is_logistic_regression(loader, n):
+    X, y = _scaled(loader, n)
+    alpha = 0.5
+    ours = ScratchMLPClassifier(hidden_size=(), solver="lbfgs", alpha=alpha, tol=1e-10)
+    ours.fit(X, y)
+    lr = LogisticRegression(C=1 / alpha, tol=1e-10, max_iter=10000).fit(X, y)
+    best = _logistic_objective(lr.coef_.T, lr.intercept_, X, y, alpha)
+    assert ours.loss_ == pytest.approx(best, rel=1e-7)
+    np.testing.assert_allclose(ours.coefs_[0].T, lr.coef_, atol=2e-3)
+    np.testing.assert_allclose(ours.intercepts_[0], lr.intercept_, atol=2e-3)
+
+
+def test_no_hidden_layer_regressors_are_ridge_and_poisson_regression():
+    X, y = _scaled(load_diabetes)
+    alpha = 3.0
+    ours = ScratchMLPRegressor(hidden_size=(), solver="lbfgs", alpha=alpha, tol=1e-10).fit(X, y)
+    ridge = Ridge(alpha=alpha / 2).fit(X, y)  # ours: mean((y - p)**2) + alpha/2 |W|^2 / n
+    ridge_objective = np.mean(
+        (y - ridge.predict(X)) ** 2
+    ) + 0.5 * alpha * ridge.coef_ @ ridge.coef_ / len(y)
+    assert ours.loss_ == pytest.approx(ridge_objective, rel=1e-7)
+    np.testing.assert_allclose(ours.coefs_[0].ravel(), ridge.coef_, atol=5e-3)  # |coef| ~ 20
+
+    poisson = ScratchMLPRegressor(
+        hidden_size=(), loss="poisson", solver="lbfgs", alpha=alpha, tol=1e-10
+    ).fit(X, y)
+    reference = PoissonRegressor(alpha=alpha / len(y), tol=1e-10, max_iter=10000).fit(X, y)
+    np.testing.assert_allclose(poisson.coefs_[0].ravel(), reference.coef_, atol=1e-4)
+    assert poisson.intercepts_[0][0] == pytest.approx(reference.intercept_, abs=1e-5)
+
+
+def test_warm_start_continues_lbfgs_from_the_fitted_weights():
+    X, y = _scaled(load_iris)
+    clf = ScratchMLPClassifier(
+        hidden_size=5, solver="lbfgs", epochs=5, tol=0.0, warm_start=True, random_state=0
+    )
+    _quiet_fit(clf, X, y)
+    first = list(clf.loss_curve_)
+    _quiet_fit(clf, X, y)
+    assert clf.loss_curve_[:5] == first
+    assert len(clf.loss_curve_) == 10 and clf.n_iter_ == 5  # n_iter_: this fit only
+    assert clf.loss_curve_[5] < first[-1]  # started where the first fit stopped
+    cold = _quiet_fit(ScratchMLPClassifier(**{**clf.get_params(), "warm_start": False}), X, y)
+    assert cold.loss_curve_ == first
+
+
+def test_lbfgs_stopping_before_any_iteration_still_reports_the_loss():
+    X, y = _scaled(load_iris)
+    clf = ScratchMLPClassifier(hidden_size=3, solver="lbfgs", tol=1e3, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 0 and clf.loss_curve_ == []
+    penalty = 0.5 * clf.alpha * sum(np.sum(W**2) for W in clf.coefs_) / len(y)
+    assert clf.loss_ == pytest.approx(log_loss(y, clf.predict_proba(X)) + penalty, rel=1e-9)

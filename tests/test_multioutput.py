@@ -1,0 +1,236 @@
+"""Multilabel classification, multi-output regression and the Poisson loss.
+
+Predictions are checked against a forward pass written out here in plain NumPy and against
+scikit-learn's MLP given the same weights; training against scikit-learn's MLP started from
+the same weights, and against linear models.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from _sklearn_twin import SKLEARN_ACTIVATION, fit_twins, max_weight_diff
+from scipy.special import expit, softmax
+from sklearn.datasets import load_diabetes, load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.linear_model import Ridge
+from sklearn.metrics import d2_tweedie_score, f1_score
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+
+from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
+
+HIDDEN = {
+    "sigmoid": expit,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0),
+    "identity": lambda z: z,
+}
+
+
+def _fit(estimator, X, y, **fit_params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y, **fit_params)
+
+
+def _logits(est, X):
+    """The output layer's input, by a forward pass written out from coefs_ and intercepts_."""
+    a = X
+    for W, b in zip(est.coefs_[:-1], est.intercepts_[:-1]):
+        a = HIDDEN[est.activation](a @ W + b)
+    return a @ est.coefs_[-1] + est.intercepts_[-1]
+
+
+@pytest.fixture(scope="module")
+def multilabel():
+    X, Y = make_multilabel_classification(
+        n_samples=300, n_features=10, n_classes=4, n_labels=2, random_state=0
+    )
+    return StandardScaler().fit_transform(X), Y
+
+
+@pytest.fixture(scope="module")
+def two_targets():
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:250]
+    Y = np.column_stack([y[:250], X[:, 2] * X[:, 3]])
+    return X, (Y - Y.mean(axis=0)) / Y.std(axis=0)
+
+
+# ------------------------------------------------------------------------------ multilabel
+
+
+def test_multilabel_predicts_an_indicator_matrix_from_independent_sigmoids(multilabel):
+    X, Y = multilabel
+    clf = _fit(ScratchMLPClassifier(hidden_size=20, learning_rate=0.01, random_state=0), X, Y)
+    assert clf.out_activation_ == "sigmoid" and clf.n_outputs_ == 4
+    assert clf.classes_.tolist() == [0, 1, 2, 3]
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba, expit(_logits(clf, X)), rtol=1e-12)
+    assert not np.allclose(proba.sum(axis=1), 1)  # one probability per label, not a softmax
+    prediction = clf.predict(X)
+    assert prediction.shape == Y.shape
+    np.testing.assert_array_equal(prediction, (proba > 0.5).astype(int))
+    assert f1_score(Y, prediction, average="micro") > 0.8
+
+
+def test_multilabel_training_matches_sklearn(multilabel):
+    X, Y = multilabel
+    clf = ScratchMLPClassifier(
+        hidden_size=12, activation="relu", solver="adam", learning_rate=0.01, batch_size=50,
+        shuffle=False, epochs=20, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, sk, _ = fit_twins(clf, X, Y)
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-9)
+    assert max_weight_diff(ours, sk) < 1e-10
+    np.testing.assert_array_equal(ours.predict(X), sk.predict(X))
+
+
+def test_multilabel_partial_fit_and_early_stopping(multilabel):
+    X, Y = multilabel
+    clf = ScratchMLPClassifier(hidden_size=10, learning_rate=0.01, random_state=0)
+    for chunk in np.array_split(np.arange(len(Y)), 3):
+        clf.partial_fit(X[chunk], Y[chunk], classes=np.arange(4))
+    assert clf.predict(X).shape == Y.shape
+    stopped = _fit(
+        ScratchMLPClassifier(hidden_size=10, learning_rate=0.01, early_stopping=True), X, Y
+    )
+    assert len(stopped.validation_scores_) == stopped.n_iter_
+
+
+# ------------------------------------------------------------------ the same weights as sklearn
+
+
+@pytest.mark.parametrize("activation", sorted(HIDDEN))
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_predict_proba_equals_sklearn_with_the_same_weights(activation, target, multilabel):
+    X, Y = multilabel
+    y = {"binary": Y[:, 0], "multiclass": Y[:, 0] + 2 * Y[:, 1], "multilabel": Y}[target]
+    ours = _fit(ScratchMLPClassifier(hidden_size=(7, 5), activation=activation, epochs=5), X, y)
+    sk = _fit(
+        MLPClassifier(hidden_layer_sizes=(7, 5), activation=SKLEARN_ACTIVATION[activation],
+                      max_iter=1),
+        X, y,
+    )  # fmt: skip
+    sk.coefs_, sk.intercepts_ = ours.coefs_, ours.intercepts_
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), rtol=1e-10, atol=1e-15)
+    np.testing.assert_array_equal(ours.predict(X), sk.predict(X))
+    logits = _logits(ours, X)
+    if target == "multiclass":
+        probabilities = softmax(logits, axis=1)
+    elif target == "binary":
+        probabilities = np.hstack([1 - expit(logits), expit(logits)])
+    else:
+        probabilities = expit(logits)
+    np.testing.assert_allclose(ours.predict_proba(X), probabilities, rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regressor_predict_equals_sklearn_with_the_same_weights(loss):
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours = _fit(ScratchMLPRegressor((6, 4), "tanh", loss=loss, epochs=5), X, y)
+    sk = _fit(
+        MLPRegressor(hidden_layer_sizes=(6, 4), activation="tanh", loss=loss, max_iter=1), X, y
+    )
+    sk.coefs_, sk.intercepts_ = ours.coefs_, ours.intercepts_
+    np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-12)
+    link = np.exp if loss == "poisson" else (lambda z: z)
+    np.testing.assert_allclose(ours.predict(X), link(_logits(ours, X)).ravel(), rtol=1e-12)
+
+
+# --------------------------------------------------------------------- multi-output regression
+
+
+def test_multi_output_regression_shapes(two_targets):
+    X, Y = two_targets
+    reg = _fit(ScratchMLPRegressor(hidden_size=16, learning_rate=0.01, random_state=0), X, Y)
+    assert reg.n_outputs_ == 2 and reg.out_activation_ == "identity"
+    assert reg.predict(X).shape == (250, 2)
+    np.testing.assert_allclose(reg.predict(X), _logits(reg, X), rtol=1e-12)
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        single = _fit(ScratchMLPRegressor(hidden_size=4, epochs=5), X, Y[:, :1])
+    assert single.n_outputs_ == 1
+    assert single.predict(X).shape == (250,)
+
+
+def test_multi_output_loss_is_the_mean_over_entries_and_matches_sklearn(two_targets):
+    X, Y = two_targets
+    reg = ScratchMLPRegressor(
+        hidden_size=8, solver="sgd", learning_rate=0.05, batch_size=50, alpha=0.0,
+        shuffle=False, epochs=15, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, sk, scale = fit_twins(reg, X, Y)
+    np.testing.assert_allclose(ours.loss_curve_, scale * np.asarray(sk.loss_curve_), rtol=1e-9)
+    np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-8, atol=1e-10)
+
+
+def test_multi_output_without_hidden_layer_is_ridge(two_targets):
+    X, Y = two_targets
+    alpha = 4.0
+    reg = ScratchMLPRegressor(hidden_size=(), solver="lbfgs", alpha=alpha, tol=1e-10).fit(X, Y)
+    # mean over n * k entries of (y - p)**2 + alpha/2 |W|^2 / n is, per target, Ridge with
+    # penalty alpha * k / 2
+    ridge = Ridge(alpha=alpha * Y.shape[1] / 2).fit(X, Y)
+    np.testing.assert_allclose(reg.coefs_[0], ridge.coef_.T, atol=1e-4)
+    np.testing.assert_allclose(reg.intercepts_[0], ridge.intercept_, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------------- poisson
+
+
+@pytest.fixture(scope="module")
+def counts():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(400, 3))
+    rate = np.exp(0.5 + X[:, 0] - 0.8 * X[:, 1] ** 2)
+    return X, rng.poisson(rate).astype(float)
+
+
+def test_poisson_uses_a_log_link_and_fits_counts(counts):
+    X, y = counts
+    reg = ScratchMLPRegressor(
+        hidden_size=10, activation="tanh", loss="poisson", solver="lbfgs", random_state=0
+    )
+    _fit(reg, X, y)
+    assert reg.out_activation_ == "exp"
+    prediction = reg.predict(X)
+    np.testing.assert_allclose(prediction, np.exp(_logits(reg, X)).ravel(), rtol=1e-12)
+    assert d2_tweedie_score(y, prediction, power=1) > 0.25
+    # the log link keeps every prediction positive, even far outside the training data
+    far = reg.predict(np.array([[50.0, -50.0, 50.0], [-1e3, 1e3, -1e3]]))
+    assert np.all(far > 0) and np.all(np.isfinite(far))
+
+
+def test_poisson_training_matches_sklearn(counts):
+    X, y = counts
+    reg = ScratchMLPRegressor(
+        hidden_size=6, loss="poisson", solver="sgd", learning_rate=0.01, batch_size=40,
+        shuffle=False, epochs=15, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, sk, scale = fit_twins(reg, X, y)
+    assert scale == 1.0
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-9)
+
+
+def test_poisson_accepts_zero_counts_but_not_negative_targets(counts):
+    X, y = counts
+    assert np.any(y == 0)
+    _fit(ScratchMLPRegressor(hidden_size=3, loss="poisson", epochs=2), X, y)
+    with pytest.raises(ValueError, match="non-negative targets"):
+        ScratchMLPRegressor(loss="poisson").fit(X, y - 1)
+
+
+def test_iris_multiclass_uses_softmax():
+    X, y = load_iris(return_X_y=True)
+    clf = _fit(ScratchMLPClassifier(hidden_size=5, epochs=5), X, y)
+    assert clf.out_activation_ == "softmax"
+    np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1, rtol=1e-12)
