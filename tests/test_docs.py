@@ -96,8 +96,9 @@ def test_benchmark_markdown_becomes_html_tables_and_escaped_text():
     assert kinds == ["html", "html", "html", "html", "image"]
     heading, paragraph, bullets, table = (content for _, content in blocks[:4])
     assert heading == "<h4>Accuracy</h4>"
-    assert "<code>python benchmarks/accuracy.py</code> &lt;today&gt;." in paragraph
-    assert bullets.startswith("<ul><li>ours: <code>") and "continued</li></ul>" in bullets
+    assert '<code class="literal">python benchmarks/accuracy.py</code> &lt;today&gt;.' in paragraph
+    assert bullets.startswith('<ul><li>ours: <code class="literal">')
+    assert bullets.endswith("continued</li></ul>")
     assert "<th>data set</th>" in table and "<td><strong>no</strong></td>" in table
     assert blocks[4] == ("image", ("curve", "throughput.png"))
 

@@ -29,7 +29,7 @@ def inline_html(text: str) -> str:
     pieces = []
     for i, part in enumerate(_CODE.split(text)):
         if i % 2:
-            pieces.append(f"<code>{html.escape(part)}</code>")
+            pieces.append(f'<code class="literal">{html.escape(part)}</code>')
         else:
             part = html.escape(part)
             part = _BOLD.sub(r"<strong>\1</strong>", part)
