@@ -129,6 +129,7 @@ for ax, (name, clf) in zip(axes.ravel(), fitted.items()):
     ax.set(title=name, xlabel="x1", ylabel="x2")
     ax.label_outer()
 fig.colorbar(display.surface_, ax=axes, shrink=0.6, label="P(y = 1)")
+plt.show()
 
 # %%
 # Loss curves
