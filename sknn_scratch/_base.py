@@ -193,7 +193,7 @@ class BaseScratchMLP(BaseEstimator):
                 f"batch_size={self.batch_size} is larger than the number of samples "
                 f"({n_samples}); it is clipped to {n_samples}.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=6,
             )
         return min(self.batch_size, n_samples)
 
@@ -374,7 +374,7 @@ class BaseScratchMLP(BaseEstimator):
                 f"{self.n_iter_no_change} epochs: it has not converged yet. Increase epochs "
                 "or learning_rate, or scale the data."
             )
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        warnings.warn(message, ConvergenceWarning, stacklevel=5)
 
     # ------------------------------------------------------------------ prediction
 

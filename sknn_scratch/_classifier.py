@@ -50,7 +50,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
     >>> from sklearn.datasets import load_iris
     >>> from sknn_scratch import ScratchMLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = ScratchMLPClassifier(hidden_size=16, learning_rate=0.01, random_state=0)
+    >>> clf = ScratchMLPClassifier(hidden_size=16, epochs=500, random_state=0)
     >>> clf.fit(X, y).score(X, y) > 0.95
     True
     >>> clf.predict_proba(X[:1]).shape

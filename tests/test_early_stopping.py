@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import fit_quietly
 from _sklearn_twin import fit_twins, initial_weights, max_weight_diff
 from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -21,12 +22,6 @@ def imbalanced():
         flip_y=0.05, random_state=0,
     )  # fmt: skip
     return StandardScaler().fit_transform(X), y
-
-
-def _fit(estimator, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y, **fit_params)
 
 
 def _early_stopping_classifier(**params):
@@ -91,7 +86,7 @@ def _held_out(estimator, X, y, stratify):
 
 def test_held_out_split_is_stratified_and_best_weights_are_kept(imbalanced):
     X, y = imbalanced
-    clf = _fit(_early_stopping_classifier(), X, y)
+    clf = fit_quietly(_early_stopping_classifier(), X, y)
     _, X_val, _, y_val = _held_out(clf, X, y, stratify=True)
 
     # the validation classes are in the proportions of the whole set
@@ -111,7 +106,7 @@ def test_held_out_split_is_stratified_and_best_weights_are_kept(imbalanced):
 def test_regressor_validation_loss_curve_is_held_out_squared_error():
     X, y = load_diabetes(return_X_y=True)
     X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
-    reg = _fit(
+    reg = fit_quietly(
         ScratchMLPRegressor(
             hidden_size=6, solver="sgd", learning_rate=0.05, early_stopping=True, epochs=100,
             n_iter_no_change=3, random_state=0,
@@ -140,7 +135,9 @@ def _validation_stopping_epoch(scores, tol, n_iter_no_change):
 @pytest.mark.parametrize("n_iter_no_change", [2, 6])
 def test_stops_when_the_validation_score_stops_improving(imbalanced, n_iter_no_change):
     X, y = imbalanced
-    clf = _fit(_early_stopping_classifier(n_iter_no_change=n_iter_no_change, tol=1e-4), X, y)
+    clf = fit_quietly(
+        _early_stopping_classifier(n_iter_no_change=n_iter_no_change, tol=1e-4), X, y
+    )
     assert clf.n_iter_ == _validation_stopping_epoch(
         clf.validation_scores_, clf.tol, n_iter_no_change
     )
@@ -148,14 +145,14 @@ def test_stops_when_the_validation_score_stops_improving(imbalanced, n_iter_no_c
 
 def test_curves_have_one_entry_per_epoch(imbalanced):
     X, y = imbalanced
-    clf = _fit(_early_stopping_classifier(), X, y)
+    clf = fit_quietly(_early_stopping_classifier(), X, y)
     n = clf.n_iter_
     assert len(clf.loss_curve_) == len(clf.validation_scores_) == n
     assert len(clf.validation_loss_curve_) == n
     assert clf.best_loss_ is None
     assert all(np.isfinite(clf.validation_loss_curve_))
     # without early stopping none of the validation attributes is set
-    plain = _fit(_early_stopping_classifier(early_stopping=False), X, y)
+    plain = fit_quietly(_early_stopping_classifier(early_stopping=False), X, y)
     assert plain.validation_scores_ is None and plain.validation_loss_curve_ is None
     assert plain.best_validation_score_ is None
     assert plain.best_loss_ == min(plain.loss_curve_)
@@ -165,7 +162,7 @@ def test_multilabel_split_is_not_stratified():
     rng = np.random.RandomState(0)
     X = rng.standard_normal((200, 6))
     Y = (X[:, :3] + 0.3 * rng.standard_normal((200, 3)) > 0).astype(int)
-    clf = _fit(_early_stopping_classifier(validation_fraction=0.25), X, Y)
+    clf = fit_quietly(_early_stopping_classifier(validation_fraction=0.25), X, Y)
     _, X_val, _, Y_val = _held_out(clf, X, Y, stratify=False)
     best = int(np.argmax(clf.validation_scores_))
     assert accuracy_score(Y_val, clf.predict(X_val)) == clf.validation_scores_[best]
@@ -174,7 +171,7 @@ def test_multilabel_split_is_not_stratified():
 def test_lbfgs_ignores_early_stopping():
     X, y = load_iris(return_X_y=True)
     params = dict(hidden_size=5, solver="lbfgs", epochs=30, random_state=0)
-    with_es = _fit(ScratchMLPClassifier(early_stopping=True, **params), X, y)
-    without = _fit(ScratchMLPClassifier(**params), X, y)
+    with_es = fit_quietly(ScratchMLPClassifier(early_stopping=True, **params), X, y)
+    without = fit_quietly(ScratchMLPClassifier(**params), X, y)
     assert max_weight_diff(with_es, without) == 0
     assert with_es.validation_scores_ is None and with_es.validation_loss_curve_ is None

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import fit_quietly
 from _sklearn_twin import fit_twins, max_weight_diff
 from scipy.special import expit, softmax
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
@@ -23,12 +24,6 @@ from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 def _scaled(loader, n=None):
     X, y = loader(return_X_y=True)
     return StandardScaler().fit_transform(X[:n]), y[:n]
-
-
-def _quiet_fit(estimator, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y, **fit_params)
 
 
 @pytest.mark.parametrize(
@@ -145,13 +140,13 @@ def test_warm_start_continues_lbfgs_from_the_fitted_weights():
     clf = ScratchMLPClassifier(
         hidden_size=5, solver="lbfgs", epochs=5, tol=0.0, warm_start=True, random_state=0
     )
-    _quiet_fit(clf, X, y)
+    fit_quietly(clf, X, y)
     first = list(clf.loss_curve_)
-    _quiet_fit(clf, X, y)
+    fit_quietly(clf, X, y)
     assert clf.loss_curve_[:5] == first
     assert len(clf.loss_curve_) == 10 and clf.n_iter_ == 5  # n_iter_: this fit only
     assert clf.loss_curve_[5] < first[-1]  # started where the first fit stopped
-    cold = _quiet_fit(ScratchMLPClassifier(**{**clf.get_params(), "warm_start": False}), X, y)
+    cold = fit_quietly(ScratchMLPClassifier(**{**clf.get_params(), "warm_start": False}), X, y)
     assert cold.loss_curve_ == first
 
 

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import fit_quietly
 from _sklearn_twin import SKLEARN_ACTIVATION, fit_twins, max_weight_diff
 from scipy.special import expit, softmax
 from sklearn.datasets import load_diabetes, load_iris, make_multilabel_classification
@@ -26,12 +27,6 @@ HIDDEN = {
     "relu": lambda z: np.maximum(z, 0),
     "identity": lambda z: z,
 }
-
-
-def _fit(estimator, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y, **fit_params)
 
 
 def _logits(est, X):
@@ -63,7 +58,9 @@ def two_targets():
 
 def test_multilabel_predicts_an_indicator_matrix_from_independent_sigmoids(multilabel):
     X, Y = multilabel
-    clf = _fit(ScratchMLPClassifier(hidden_size=20, learning_rate=0.01, random_state=0), X, Y)
+    clf = fit_quietly(
+        ScratchMLPClassifier(hidden_size=20, learning_rate=0.01, random_state=0), X, Y
+    )
     assert clf.out_activation_ == "sigmoid" and clf.n_outputs_ == 4
     assert clf.classes_.tolist() == [0, 1, 2, 3]
     proba = clf.predict_proba(X)
@@ -95,7 +92,7 @@ def test_multilabel_partial_fit_and_early_stopping(multilabel):
     for chunk in np.array_split(np.arange(len(Y)), 3):
         clf.partial_fit(X[chunk], Y[chunk], classes=np.arange(4))
     assert clf.predict(X).shape == Y.shape
-    stopped = _fit(
+    stopped = fit_quietly(
         ScratchMLPClassifier(hidden_size=10, learning_rate=0.01, early_stopping=True), X, Y
     )
     assert len(stopped.validation_scores_) == stopped.n_iter_
@@ -109,8 +106,10 @@ def test_multilabel_partial_fit_and_early_stopping(multilabel):
 def test_predict_proba_equals_sklearn_with_the_same_weights(activation, target, multilabel):
     X, Y = multilabel
     y = {"binary": Y[:, 0], "multiclass": Y[:, 0] + 2 * Y[:, 1], "multilabel": Y}[target]
-    ours = _fit(ScratchMLPClassifier(hidden_size=(7, 5), activation=activation, epochs=5), X, y)
-    sk = _fit(
+    ours = fit_quietly(
+        ScratchMLPClassifier(hidden_size=(7, 5), activation=activation, epochs=5), X, y
+    )
+    sk = fit_quietly(
         MLPClassifier(hidden_layer_sizes=(7, 5), activation=SKLEARN_ACTIVATION[activation],
                       max_iter=1),
         X, y,
@@ -132,8 +131,8 @@ def test_predict_proba_equals_sklearn_with_the_same_weights(activation, target, 
 def test_regressor_predict_equals_sklearn_with_the_same_weights(loss):
     X, y = load_diabetes(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    ours = _fit(ScratchMLPRegressor((6, 4), "tanh", loss=loss, epochs=5), X, y)
-    sk = _fit(
+    ours = fit_quietly(ScratchMLPRegressor((6, 4), "tanh", loss=loss, epochs=5), X, y)
+    sk = fit_quietly(
         MLPRegressor(hidden_layer_sizes=(6, 4), activation="tanh", loss=loss, max_iter=1), X, y
     )
     sk.coefs_, sk.intercepts_ = ours.coefs_, ours.intercepts_
@@ -147,12 +146,14 @@ def test_regressor_predict_equals_sklearn_with_the_same_weights(loss):
 
 def test_multi_output_regression_shapes(two_targets):
     X, Y = two_targets
-    reg = _fit(ScratchMLPRegressor(hidden_size=16, learning_rate=0.01, random_state=0), X, Y)
+    reg = fit_quietly(
+        ScratchMLPRegressor(hidden_size=16, learning_rate=0.01, random_state=0), X, Y
+    )
     assert reg.n_outputs_ == 2 and reg.out_activation_ == "identity"
     assert reg.predict(X).shape == (250, 2)
     np.testing.assert_allclose(reg.predict(X), _logits(reg, X), rtol=1e-12)
     with pytest.warns(DataConversionWarning, match="column-vector y"):
-        single = _fit(ScratchMLPRegressor(hidden_size=4, epochs=5), X, Y[:, :1])
+        single = fit_quietly(ScratchMLPRegressor(hidden_size=4, epochs=5), X, Y[:, :1])
     assert single.n_outputs_ == 1
     assert single.predict(X).shape == (250,)
 
@@ -197,7 +198,7 @@ def test_poisson_uses_a_log_link_and_fits_counts(counts):
     reg = ScratchMLPRegressor(
         hidden_size=10, activation="tanh", loss="poisson", solver="lbfgs", random_state=0
     )
-    _fit(reg, X, y)
+    fit_quietly(reg, X, y)
     assert reg.out_activation_ == "exp"
     prediction = reg.predict(X)
     np.testing.assert_allclose(prediction, np.exp(_logits(reg, X)).ravel(), rtol=1e-12)
@@ -224,13 +225,13 @@ def test_poisson_training_matches_sklearn(counts):
 def test_poisson_accepts_zero_counts_but_not_negative_targets(counts):
     X, y = counts
     assert np.any(y == 0)
-    _fit(ScratchMLPRegressor(hidden_size=3, loss="poisson", epochs=2), X, y)
+    fit_quietly(ScratchMLPRegressor(hidden_size=3, loss="poisson", epochs=2), X, y)
     with pytest.raises(ValueError, match="non-negative targets"):
         ScratchMLPRegressor(loss="poisson").fit(X, y - 1)
 
 
 def test_iris_multiclass_uses_softmax():
     X, y = load_iris(return_X_y=True)
-    clf = _fit(ScratchMLPClassifier(hidden_size=5, epochs=5), X, y)
+    clf = fit_quietly(ScratchMLPClassifier(hidden_size=5, epochs=5), X, y)
     assert clf.out_activation_ == "softmax"
     np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1, rtol=1e-12)

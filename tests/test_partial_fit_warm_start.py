@@ -1,12 +1,10 @@
 """partial_fit (one epoch over a chunk, continuing the same optimizer) and warm_start."""
 
-import warnings
-
 import numpy as np
 import pytest
+from _helpers import fit_quietly
 from _sklearn_twin import initial_weights, max_weight_diff, sklearn_from_weights
 from sklearn.datasets import load_diabetes, load_digits, load_iris
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
@@ -20,17 +18,11 @@ def iris():
     return StandardScaler().fit_transform(X), y
 
 
-def _fit(estimator, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y, **fit_params)
-
-
 def test_partial_fit_over_chunks_reaches_the_accuracy_of_fit():
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0, stratify=y)
     params = dict(hidden_size=32, learning_rate=0.01, random_state=0)
-    fitted = _fit(ScratchMLPClassifier(epochs=15, **params), X_train, y_train)
+    fitted = fit_quietly(ScratchMLPClassifier(epochs=15, **params), X_train, y_train)
 
     streamed = ScratchMLPClassifier(**params)
     chunks = np.array_split(np.arange(len(y_train)), 6)
@@ -58,7 +50,7 @@ def test_partial_fit_over_chunks_is_fit_without_shuffling(iris, Estimator, solve
         hidden_size=5, solver=solver, learning_rate=0.02, batch_size=30, shuffle=False, tol=0.0,
         random_state=0,
     )  # fmt: skip
-    fitted = _fit(Estimator(epochs=4, **params), X, y)
+    fitted = fit_quietly(Estimator(epochs=4, **params), X, y)
     streamed = Estimator(**params)
     extra = {"classes": np.unique(y)} if Estimator is ScratchMLPClassifier else {}
     for _ in range(4):
@@ -88,8 +80,8 @@ def test_partial_fit_matches_sklearn(iris):
 def test_partial_fit_continues_a_fit(iris):
     X, y = iris
     params = dict(hidden_size=5, solver="adam", batch_size=50, shuffle=False, tol=0.0)
-    longer = _fit(ScratchMLPClassifier(epochs=6, random_state=0, **params), X, y)
-    continued = _fit(ScratchMLPClassifier(epochs=5, random_state=0, **params), X, y)
+    longer = fit_quietly(ScratchMLPClassifier(epochs=6, random_state=0, **params), X, y)
+    continued = fit_quietly(ScratchMLPClassifier(epochs=5, random_state=0, **params), X, y)
     continued.partial_fit(X, y)
     assert max_weight_diff(longer, continued) < 1e-12
     assert continued.n_iter_ == 1
@@ -137,10 +129,10 @@ def test_warm_start_continues_where_the_last_fit_stopped(iris, Estimator):
     X, y = iris
     params = dict(hidden_size=5, solver="sgd", momentum=0.0, batch_size=None, tol=0.0)
     params.update(learning_rate=0.1, random_state=0)
-    once = _fit(Estimator(epochs=10, **params), X, y)
+    once = fit_quietly(Estimator(epochs=10, **params), X, y)
     twice = Estimator(epochs=5, warm_start=True, **params)
-    _fit(twice, X, y)
-    _fit(twice, X, y)
+    fit_quietly(twice, X, y)
+    fit_quietly(twice, X, y)
     assert max_weight_diff(once, twice) < 1e-12
     assert twice.n_iter_ == 5 and twice.t_ == 10 * len(y)  # n_iter_ counts the last fit
     assert twice.loss_curve_ == pytest.approx(once.loss_curve_)
@@ -149,16 +141,16 @@ def test_warm_start_continues_where_the_last_fit_stopped(iris, Estimator):
 def test_without_warm_start_fit_starts_again(iris):
     X, y = iris
     params = dict(hidden_size=5, epochs=5, learning_rate=0.01, random_state=0)
-    clf = _fit(ScratchMLPClassifier(**params), X, y)
+    clf = fit_quietly(ScratchMLPClassifier(**params), X, y)
     first = [c.copy() for c in clf.coefs_]
-    _fit(clf, X, y)
+    fit_quietly(clf, X, y)
     assert all(np.array_equal(a, b) for a, b in zip(first, clf.coefs_))
     assert clf.n_iter_ == len(clf.loss_curve_) == 5
 
 
 def test_warm_start_keeps_the_network_shape(iris):
     X, y = iris
-    clf = _fit(ScratchMLPClassifier(hidden_size=3, epochs=2, warm_start=True), X, y)
+    clf = fit_quietly(ScratchMLPClassifier(hidden_size=3, epochs=2, warm_start=True), X, y)
     clf.set_params(hidden_size=4)
     with pytest.raises(ValueError, match="layer sizes"):
         clf.fit(X, y)
@@ -172,8 +164,8 @@ def test_n_iter_counts_the_last_call_as_in_sklearn(iris):
     ours = ScratchMLPClassifier(hidden_size=3, solver="sgd", epochs=4, tol=0.0, warm_start=True)
     sk = MLPClassifier(hidden_layer_sizes=3, solver="sgd", max_iter=4, tol=0.0, warm_start=True)
     for est in (ours, sk):
-        _fit(est, X, y)
-        _fit(est.set_params(**{"epochs" if est is ours else "max_iter": 6}), X, y)
+        fit_quietly(est, X, y)
+        fit_quietly(est.set_params(**{"epochs" if est is ours else "max_iter": 6}), X, y)
     assert ours.n_iter_ == sk.n_iter_ == 6
     assert ours.t_ == sk.t_ == 10 * len(y)
     assert len(ours.loss_curve_) == len(sk.loss_curve_) == 10

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import fit_quietly
 from _sklearn_twin import fit_twins, max_weight_diff
 from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -28,12 +29,6 @@ def iris():
 def diabetes():
     X, y = load_diabetes(return_X_y=True)
     return StandardScaler().fit_transform(X)[:200], y[:200] / 100
-
-
-def _fit(estimator, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y, **fit_params)
 
 
 def _integer_weights(n, seed=0):
@@ -56,8 +51,10 @@ def test_integer_sample_weight_equals_repeated_rows(iris, diabetes, Estimator, s
     weights = _integer_weights(len(y))
     params = dict(hidden_size=6, alpha=1e-2, epochs=40, tol=0.0, random_state=0)
     params.update(FULL_BATCH[solver])
-    weighted = _fit(Estimator(**params), X, y, sample_weight=weights)
-    repeated = _fit(Estimator(**params), np.repeat(X, weights, axis=0), np.repeat(y, weights))
+    weighted = fit_quietly(Estimator(**params), X, y, sample_weight=weights)
+    repeated = fit_quietly(
+        Estimator(**params), np.repeat(X, weights, axis=0), np.repeat(y, weights)
+    )
     assert max_weight_diff(weighted, repeated) < 1e-7
     np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
 
@@ -66,8 +63,10 @@ def test_poisson_integer_sample_weight_equals_repeated_rows(diabetes):
     X, y = diabetes
     weights = _integer_weights(len(y), seed=1)
     params = dict(hidden_size=5, loss="poisson", solver="lbfgs", epochs=30, tol=0.0)
-    weighted = _fit(ScratchMLPRegressor(**params, random_state=0), X, y, sample_weight=weights)
-    repeated = _fit(
+    weighted = fit_quietly(
+        ScratchMLPRegressor(**params, random_state=0), X, y, sample_weight=weights
+    )
+    repeated = fit_quietly(
         ScratchMLPRegressor(**params, random_state=0),
         np.repeat(X, weights, axis=0),
         np.repeat(y, weights),
@@ -85,8 +84,8 @@ def test_zero_weight_drops_the_sample(iris, early_stopping):
         hidden_size=6, learning_rate=0.01, batch_size=20, epochs=15, early_stopping=early_stopping,
         random_state=0,
     )  # fmt: skip
-    weighted = _fit(ScratchMLPClassifier(**params), X, y, sample_weight=weights)
-    dropped = _fit(ScratchMLPClassifier(**params), X[kept], y[kept])
+    weighted = fit_quietly(ScratchMLPClassifier(**params), X, y, sample_weight=weights)
+    dropped = fit_quietly(ScratchMLPClassifier(**params), X[kept], y[kept])
     assert max_weight_diff(weighted, dropped) < 1e-12
 
 
@@ -99,7 +98,7 @@ def test_scaling_every_weight_only_rescales_the_penalty(iris):
 
     def fit(alpha, sample_weight):
         clf = ScratchMLPClassifier(alpha=alpha, random_state=0, **params)
-        return _fit(clf, X, y, sample_weight=sample_weight)
+        return fit_quietly(clf, X, y, sample_weight=sample_weight)
 
     assert max_weight_diff(fit(0.0, weights), fit(0.0, weights * 37.5)) < 1e-12
     assert max_weight_diff(fit(0.3, weights * 37.5), fit(0.3 / 37.5, weights)) < 1e-12
@@ -109,7 +108,7 @@ def test_scaling_every_weight_only_rescales_the_penalty(iris):
 def test_loss_is_the_weighted_mean(iris):
     X, y = iris
     weights = np.random.RandomState(0).uniform(0.2, 3.0, len(y))
-    clf = _fit(
+    clf = fit_quietly(
         ScratchMLPClassifier(hidden_size=5, solver="lbfgs", alpha=0.1, epochs=30, random_state=0),
         X, y, sample_weight=weights,
     )  # fmt: skip
@@ -151,8 +150,8 @@ def test_class_weight_dict_equals_the_matching_sample_weight(imbalanced):
     X, y = imbalanced
     class_weight = {"a": 0.5, "b": 2.0}  # "c" is absent: weight 1
     per_sample = np.array([class_weight.get(label, 1.0) for label in y])
-    by_class = _fit(ScratchMLPClassifier(class_weight=class_weight, **CLASS_PARAMS), X, y)
-    by_sample = _fit(ScratchMLPClassifier(**CLASS_PARAMS), X, y, sample_weight=per_sample)
+    by_class = fit_quietly(ScratchMLPClassifier(class_weight=class_weight, **CLASS_PARAMS), X, y)
+    by_sample = fit_quietly(ScratchMLPClassifier(**CLASS_PARAMS), X, y, sample_weight=per_sample)
     assert max_weight_diff(by_class, by_sample) == 0
 
 
@@ -161,11 +160,11 @@ def test_class_weight_multiplies_sample_weight(imbalanced):
     class_weight = {"a": 0.5, "b": 2.0, "c": 4.0}
     sample_weight = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
     product = sample_weight * np.array([class_weight[label] for label in y])
-    both = _fit(
+    both = fit_quietly(
         ScratchMLPClassifier(class_weight=class_weight, **CLASS_PARAMS),
         X, y, sample_weight=sample_weight,
     )  # fmt: skip
-    manual = _fit(ScratchMLPClassifier(**CLASS_PARAMS), X, y, sample_weight=product)
+    manual = fit_quietly(ScratchMLPClassifier(**CLASS_PARAMS), X, y, sample_weight=product)
     assert max_weight_diff(both, manual) < 1e-12
 
 
@@ -173,16 +172,16 @@ def test_balanced_class_weight_is_n_samples_over_n_classes_times_count(imbalance
     X, y = imbalanced
     labels, counts = np.unique(y, return_counts=True)
     balanced = dict(zip(labels, len(y) / (len(labels) * counts)))
-    auto = _fit(ScratchMLPClassifier(class_weight="balanced", **CLASS_PARAMS), X, y)
-    manual = _fit(ScratchMLPClassifier(class_weight=balanced, **CLASS_PARAMS), X, y)
+    auto = fit_quietly(ScratchMLPClassifier(class_weight="balanced", **CLASS_PARAMS), X, y)
+    manual = fit_quietly(ScratchMLPClassifier(class_weight=balanced, **CLASS_PARAMS), X, y)
     assert max_weight_diff(auto, manual) < 1e-12
 
 
 def test_balanced_class_weight_raises_minority_recall(imbalanced):
     X, y = imbalanced
     params = {**CLASS_PARAMS, "epochs": 60, "learning_rate": 0.02}
-    plain = _fit(ScratchMLPClassifier(**params), X, y)
-    balanced = _fit(ScratchMLPClassifier(class_weight="balanced", **params), X, y)
+    plain = fit_quietly(ScratchMLPClassifier(**params), X, y)
+    balanced = fit_quietly(ScratchMLPClassifier(class_weight="balanced", **params), X, y)
 
     def minority_recall(clf):
         return np.mean(clf.predict(X[y == "c"]) == "c")

@@ -1,23 +1,15 @@
 """Sparse input trains the model dense input trains, without densifying; float32 stays float32."""
 
-import warnings
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _helpers import fit_quietly
 from _sklearn_twin import max_weight_diff
 from sklearn.datasets import load_diabetes, load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 import sknn_scratch.core.training as training
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
-
-
-def _fit(estimator, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y, **fit_params)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +40,8 @@ SOLVERS = {
 def test_sparse_classifier_equals_dense(digits, config, sparse_format):
     X, y = digits
     params = dict(hidden_size=16, epochs=10, random_state=0, **config)
-    dense = _fit(ScratchMLPClassifier(**params), X, y)
-    sparse = _fit(ScratchMLPClassifier(**params), sparse_format(X), y)
+    dense = fit_quietly(ScratchMLPClassifier(**params), X, y)
+    sparse = fit_quietly(ScratchMLPClassifier(**params), sparse_format(X), y)
     assert max_weight_diff(dense, sparse) < 1e-7
     np.testing.assert_allclose(dense.loss_curve_, sparse.loss_curve_, rtol=1e-9)
     np.testing.assert_allclose(
@@ -61,8 +53,8 @@ def test_sparse_classifier_equals_dense(digits, config, sparse_format):
 def test_sparse_regressor_equals_dense(sparse_regression, config):
     X, y = sparse_regression
     params = dict(hidden_size=8, activation="relu", epochs=10, random_state=0, **config)
-    dense = _fit(ScratchMLPRegressor(**params), X, y)
-    sparse = _fit(ScratchMLPRegressor(**params), sp.csr_matrix(X), y)
+    dense = fit_quietly(ScratchMLPRegressor(**params), X, y)
+    sparse = fit_quietly(ScratchMLPRegressor(**params), sp.csr_matrix(X), y)
     assert max_weight_diff(dense, sparse) < 1e-7
     np.testing.assert_allclose(dense.predict(X), sparse.predict(sp.csc_matrix(X)), atol=1e-9)
 
@@ -105,7 +97,7 @@ def test_sparse_input_is_never_densified(digits, monkeypatch, config):
     X, y = digits
     X_sparse = sp.csc_matrix(X)
     _refuse_to_densify(monkeypatch, X.shape[1])
-    clf = _fit(
+    clf = fit_quietly(
         ScratchMLPClassifier(hidden_size=8, epochs=3, random_state=0, **config), X_sparse, y
     )
     clf.predict_proba(X_sparse)
@@ -122,8 +114,8 @@ def test_sparse_input_is_never_densified(digits, monkeypatch, config):
 def test_float32_loss_curve_tracks_float64(digits, config):
     X, y = digits
     params = dict(hidden_size=16, epochs=10, random_state=0, **config)
-    single = _fit(ScratchMLPClassifier(**params), X.astype(np.float32), y)
-    double = _fit(ScratchMLPClassifier(**params), X, y)
+    single = fit_quietly(ScratchMLPClassifier(**params), X.astype(np.float32), y)
+    double = fit_quietly(ScratchMLPClassifier(**params), X, y)
     assert len(single.loss_curve_) == len(double.loss_curve_)
     np.testing.assert_allclose(single.loss_curve_, double.loss_curve_, rtol=1e-3)
     if config.get("early_stopping"):
@@ -150,7 +142,7 @@ def test_float32_trains_and_predicts_in_float32(digits, monkeypatch, sparse):
         return original(params, spec, X_batch, Y_batch, w_batch, workspace, grads)
 
     monkeypatch.setattr(training, "loss_and_gradient", recording)
-    clf = _fit(
+    clf = fit_quietly(
         ScratchMLPClassifier(hidden_size=8, epochs=3, random_state=0),
         X32, y, sample_weight=np.ones(len(y)),
     )  # fmt: skip
@@ -163,7 +155,7 @@ def test_float32_trains_and_predicts_in_float32(digits, monkeypatch, sparse):
 def test_float32_regressor_and_lbfgs(sparse_regression):
     X, y = sparse_regression
     for solver in ("adam", "lbfgs"):
-        reg = _fit(
+        reg = fit_quietly(
             ScratchMLPRegressor(hidden_size=8, solver=solver, epochs=10, random_state=0),
             X.astype(np.float32), y,
         )  # fmt: skip
@@ -174,7 +166,7 @@ def test_float32_regressor_and_lbfgs(sparse_regression):
 def test_integer_input_is_trained_in_float64():
     X, y = load_diabetes(return_X_y=True)
     X_int = np.round(StandardScaler().fit_transform(X) * 10).astype(np.int64)
-    reg = _fit(ScratchMLPRegressor(hidden_size=4, epochs=3), X_int, y)
+    reg = fit_quietly(ScratchMLPRegressor(hidden_size=4, epochs=3), X_int, y)
     assert reg.coefs_[0].dtype == np.float64
 
 
@@ -192,6 +184,8 @@ def test_partial_fit_and_warm_start_keep_the_networks_dtype(digits, sparse):
         single.partial_fit(convert(X[chunk].astype(np.float32)), y[chunk], classes=np.arange(10))
     assert mixed.coefs_[0].dtype == np.float32
     assert max_weight_diff(mixed, single) == 0
-    warm = _fit(ScratchMLPClassifier(epochs=2, warm_start=True, **params), X.astype(np.float32), y)
-    _fit(warm, X, y)
+    warm = fit_quietly(
+        ScratchMLPClassifier(epochs=2, warm_start=True, **params), X.astype(np.float32), y
+    )
+    fit_quietly(warm, X, y)
     assert warm.coefs_[0].dtype == np.float32

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import fit_quietly
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -21,12 +22,6 @@ FAST = dict(hidden_size=16, learning_rate=0.01, epochs=60, random_state=0)
 @pytest.fixture(scope="module")
 def iris():
     return load_iris(return_X_y=True)
-
-
-def _quiet_fit(model, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
 
 
 def test_pipeline_with_standard_scaler_learns_breast_cancer():
@@ -72,11 +67,11 @@ def test_cross_val_score_regressor_on_diabetes():
 
 def test_clone_keeps_parameters_and_drops_fitted_state(iris):
     X, y = iris
-    model = _quiet_fit(ScratchMLPClassifier(**FAST, alpha=0.5, init="normal"), X, y)
+    model = fit_quietly(ScratchMLPClassifier(**FAST, alpha=0.5, init="normal"), X, y)
     copy = clone(model)
     assert copy.get_params() == model.get_params()
     assert not hasattr(copy, "coefs_")
-    _quiet_fit(copy, X, y)
+    fit_quietly(copy, X, y)
     for a, b in zip(copy.coefs_, model.coefs_):
         np.testing.assert_array_equal(a, b)
 
@@ -91,7 +86,7 @@ def test_labels_of_any_type_round_trip(iris, labels):
     X, y = iris
     X = StandardScaler().fit_transform(X)
     y_labels = labels[y]
-    model = _quiet_fit(ScratchMLPClassifier(**FAST), X, y_labels)
+    model = fit_quietly(ScratchMLPClassifier(**FAST), X, y_labels)
     assert set(model.classes_) == set(labels)
     predicted = model.predict(X)
     assert predicted.dtype == y_labels.dtype
@@ -102,7 +97,7 @@ def test_labels_of_any_type_round_trip(iris, labels):
 
 def test_pickled_model_predicts_the_same(iris):
     X, y = iris
-    model = _quiet_fit(ScratchMLPClassifier(**FAST), X, y)
+    model = fit_quietly(ScratchMLPClassifier(**FAST), X, y)
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
 
@@ -110,7 +105,7 @@ def test_pickled_model_predicts_the_same(iris):
 def test_feature_names_are_kept_from_a_dataframe(iris):
     X, y = iris
     frame = pd.DataFrame(X, columns=["sepal_l", "sepal_w", "petal_l", "petal_w"])
-    model = _quiet_fit(ScratchMLPClassifier(**FAST), frame, y)
+    model = fit_quietly(ScratchMLPClassifier(**FAST), frame, y)
     assert list(model.feature_names_in_) == list(frame.columns)
     assert model.n_features_in_ == 4
     with pytest.warns(UserWarning, match="feature names"):
@@ -133,7 +128,7 @@ def test_no_convergence_warning_once_converged(iris):
 
 def test_predict_proba_is_a_distribution_strictly_inside_0_1(iris):
     X, y = iris
-    model = _quiet_fit(ScratchMLPClassifier(**{**FAST, "learning_rate": 0.5}), X * 100, y)
+    model = fit_quietly(ScratchMLPClassifier(**{**FAST, "learning_rate": 0.5}), X * 100, y)
     proba = model.predict_proba(X * 100)
     assert np.all((proba > 0) & (proba < 1))
     np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-12)

@@ -1,0 +1,154 @@
+"""Sphinx configuration of the sknn_scratch documentation.
+
+Build it (offline, warnings as errors) from the repository root with::
+
+    sphinx-build -W -b html docs docs/_build/html
+
+Set ``SKNN_DOCS_INTERSPHINX=1`` to link NumPy, SciPy, scikit-learn and matplotlib names to
+their documentation; that fetches inventories from the internet, so it is off by default.
+"""
+
+import os
+import re
+import sys
+from pathlib import Path
+
+# One BLAS thread for the examples, set before NumPy is first imported: their networks are
+# small, and on a busy 2-core machine BLAS threads fight each other and can be 10x slower.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+# The package of this checkout, not an installed copy, is documented and runs the examples.
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(DOCS / "_ext"))
+
+import sknn_scratch
+
+project = "sknn_scratch"
+author = "sknn_scratch developers"
+copyright = "2026, sknn_scratch developers"
+version = release = sknn_scratch.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+    "benchmark_results",
+    "code_without_docstring",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.ipynb"]
+default_role = "literal"
+pygments_style = "sphinx"
+
+# -- API reference -------------------------------------------------------------------------
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": True}
+autodoc_typehints = "none"  # numpydoc already gives every parameter's type
+numpydoc_show_class_members = False  # the autosummary class template lists them
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = False
+numpydoc_xref_param_type = False
+
+
+def is_metadata_routing(name: str) -> bool:
+    """scikit-learn's metadata-routing plumbing, which every estimator inherits."""
+    return name == "get_metadata_routing" or (
+        name.startswith("set_") and name.endswith("_request")
+    )
+
+
+def skip_metadata_routing(app, what, name, obj, skip, options):
+    """Leave the metadata-routing methods out of the API reference.
+
+    They are scikit-learn's, documented there, and their docstrings point at pages of
+    scikit-learn's user guide that do not exist in this site.
+    """
+    return True if is_metadata_routing(name) else skip
+
+
+_SPHINX_REF = re.compile(r":ref:`(?:([^`<]*?)\s*<[^>`]+>|([^`]+))`")
+
+
+def unlink_sklearn_refs(app, what, name, obj, options, lines):
+    """Turn ``:ref:`` links of docstrings inherited from scikit-learn into plain text.
+
+    ``score`` and ``get_metadata_routing`` come from scikit-learn, and their docstrings link
+    to sections of scikit-learn's user guide. Without intersphinx (offline) those links
+    cannot resolve; their text is kept and the link dropped.
+    """
+    if intersphinx_mapping or not getattr(obj, "__module__", "").startswith("sklearn."):
+        return
+    lines[:] = [_SPHINX_REF.sub(lambda m: m[1] or f"``{m[2]}``", line) for line in lines]
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", skip_metadata_routing)
+    app.connect("autodoc-process-docstring", unlink_sklearn_refs)
+
+
+# -- Offline by default --------------------------------------------------------------------
+# intersphinx cannot fetch its inventories offline and the warning it gives then cannot be
+# suppressed, so the mapping is only filled in on request.
+
+intersphinx_mapping = {}
+if os.environ.get("SKNN_DOCS_INTERSPHINX") == "1":
+    intersphinx_mapping = {
+        "python": ("https://docs.python.org/3", None),
+        "numpy": ("https://numpy.org/doc/stable", None),
+        "scipy": ("https://docs.scipy.org/doc/scipy", None),
+        "sklearn": ("https://scikit-learn.org/stable", None),
+        "matplotlib": ("https://matplotlib.org/stable", None),
+    }
+
+# -- Gallery -------------------------------------------------------------------------------
+
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": "auto_examples",
+    # Only plot_*.py files are gallery examples; other scripts in examples/ (xor.py,
+    # quickstart.py) are plain command-line scripts and stay out of the gallery.
+    "ignore_pattern": r"^(?!plot_)",
+    "within_subsection_order": "gallery_order.ExampleOrder",
+    "doc_module": ("sknn_scratch",),
+    "backreferences_dir": "generated/backreferences",
+    "image_scrapers": ("matplotlib",),
+    "remove_config_comments": True,
+    "download_all_examples": False,
+    "show_memory": False,
+    "min_reported_time": 1,
+    "abort_on_example_error": True,
+}
+
+
+# -- HTML ----------------------------------------------------------------------------------
+
+_PAGES_WITH_TOC = ["quickstart", "from_tutorial", "choosing", "early_stopping", "pipelines"]
+html_theme = "pydata_sphinx_theme"
+html_title = f"sknn_scratch {release}"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+html_show_sourcelink = False
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "header_links_before_dropdown": 6,
+    # an in-page table of contents on the long pages; the examples' code and the benchmark
+    # tables need the width more
+    "secondary_sidebar_items": {
+        **{f"user_guide/{page}": ["page-toc"] for page in _PAGES_WITH_TOC},
+        "generated/*": ["page-toc"],
+    },
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+}
+html_sidebars = {"index": [], "install": [], "changelog": []}
+html_context = {"default_mode": "light"}
