@@ -16,7 +16,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from .activations import ACTIVATIONS, DERIVATIVES
-from .inplace import add_scaled
 from .losses import OUTPUT_ACTIVATIONS, loss_value, output_delta
 
 
@@ -144,6 +143,8 @@ class Workspace:
         if with_deltas:
             self.deltas = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
             self.deltas.append(output_layer_array(n_rows, n_outputs, dtype))
+            n_weights = int(np.dot(layer_sizes[:-1], layer_sizes[1:]))  # sum of n_in * n_out
+            self.weights_scratch = np.empty(n_weights, dtype=dtype)  # for the L2 gradient
         self.ones = np.ones(n_rows, dtype=dtype)
 
     def rows(self, n_rows):
@@ -232,10 +233,12 @@ def penalty(params, spec, total_weight) -> float:
     return 0.5 * spec.alpha * float(w @ w) / total_weight
 
 
-def add_penalty_gradient(params, spec, grads, total_weight) -> None:
+def add_penalty_gradient(params, spec, grads, total_weight, workspace) -> None:
     """Add the L2 term's gradient, ``alpha * W / total_weight``, to the weight gradients."""
     if spec.alpha != 0:
-        add_scaled(grads.weights, spec.alpha / total_weight, params.weights)
+        scaled_weights = workspace.weights_scratch
+        np.multiply(params.weights, spec.alpha / total_weight, out=scaled_weights)
+        grads.weights[...] += scaled_weights
 
 
 def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads) -> float:
@@ -252,7 +255,7 @@ def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads) -> fl
     backward(params, spec, X, activations, deltas, grads, workspace)
     # the L2 term's gradient and value, one after the other: both read every weight, and the
     # second finds them in cache
-    add_penalty_gradient(params, spec, grads, total_weight)
+    add_penalty_gradient(params, spec, grads, total_weight, workspace)
     return loss + penalty(params, spec, total_weight)
 
 

@@ -11,8 +11,6 @@ import math
 
 import numpy as np
 
-from .inplace import add_scaled
-
 
 class Optimizer:
     """Common interface: ``step`` per batch, ``end_epoch`` and ``on_plateau`` per epoch.
@@ -88,15 +86,17 @@ class SGD(Optimizer):
         self.velocity = np.zeros(n_params, dtype=dtype)
 
     def step(self, params, grad):
-        lr, momentum = self.learning_rate, self.momentum
-        if momentum == 0:
-            add_scaled(params, -lr, grad)  # the tutorial's update_parameters
+        # every operation is in place, and the spent gradient serves as scratch space
+        grad *= self.learning_rate  # grad now holds lr * grad
+        if self.momentum == 0:
+            params -= grad  # the tutorial's update_parameters
             return
-        self.velocity *= momentum
-        add_scaled(self.velocity, -lr, grad)  # velocity = momentum * velocity - lr * grad
-        if self.nesterov:
-            add_scaled(params, momentum, self.velocity)
-            add_scaled(params, -lr, grad)
+        self.velocity *= self.momentum
+        self.velocity -= grad  # velocity = momentum * velocity - lr * grad
+        if self.nesterov:  # params += momentum * velocity - lr * grad
+            params -= grad
+            np.multiply(self.velocity, self.momentum, out=grad)
+            params += grad
         else:
             params += self.velocity
 
@@ -134,26 +134,41 @@ class Adam(Optimizer):
         super().__init__(n_params, learning_rate, dtype)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self.t = 0
-        self.m = np.zeros(n_params, dtype=dtype)
-        self.v = np.zeros(n_params, dtype=dtype)
+        # The moments are stored divided by (1 - beta): m / (1 - beta_1) = beta_1 * (its
+        # previous value) + g, so each update is two in-place passes over memory with no
+        # temporary array (the factors (1 - beta) are put back in the step's constants).
+        self.m_scaled = np.zeros(n_params, dtype=dtype)
+        self.v_scaled = np.zeros(n_params, dtype=dtype)
+
+    @property
+    def m(self) -> np.ndarray:
+        """The first moment estimate ``m`` (a new array)."""
+        return (1 - self.beta_1) * self.m_scaled
+
+    @property
+    def v(self) -> np.ndarray:
+        """The second moment estimate ``v`` (a new array)."""
+        return (1 - self.beta_2) * self.v_scaled
 
     def step(self, params, grad):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        self.m *= b1
-        add_scaled(self.m, 1 - b1, grad)  # m = b1 m + (1 - b1) g
-        self.v *= b2
+        self.m_scaled *= b1
+        self.m_scaled += grad
         grad *= grad
-        add_scaled(self.v, 1 - b2, grad)  # v = b2 v + (1 - b2) g**2
-        # math, not np: a NumPy float64 scalar would make float32 arithmetic run in float64
+        self.v_scaled *= b2
+        self.v_scaled += grad
+        # params -= lr_t * m / (sqrt(v) + epsilon), with m and v written with the scaled
+        # moments: lr_t (1 - b1) m_scaled / (sqrt(1 - b2) (sqrt(v_scaled) + epsilon')).
+        # math, not np: a NumPy float64 scalar would make float32 arithmetic run in float64.
+        root = math.sqrt(1 - b2)
         lr_t = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        # grad is not needed any more: it holds the step, so that no other vector is touched
-        # (every extra vector pushes the next batch's weights and activations out of cache)
-        step = grad
-        np.sqrt(self.v, out=step)
-        step += self.epsilon
-        np.divide(self.m, step, out=step)
-        add_scaled(params, -lr_t, step)
+        step = grad  # grad is spent: it holds the step, so that no other vector is touched
+        np.sqrt(self.v_scaled, out=step)
+        step += self.epsilon / root
+        np.divide(self.m_scaled, step, out=step)
+        step *= lr_t * (1 - b1) / root
+        params -= step
 
 
 def make_optimizer(solver, n_params, dtype, **options) -> Optimizer:
