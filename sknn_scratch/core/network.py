@@ -130,7 +130,8 @@ class Workspace:
 
     ``activations[i]`` holds the output of layer ``i + 1`` (the last is the network's
     prediction), ``logits`` the output layer's input ``z`` and ``deltas[i]`` the gradient of
-    the loss with respect to layer ``i + 1``'s input.
+    the loss with respect to layer ``i + 1``'s input. ``ones`` (for the bias gradients) and
+    ``weights_scratch`` (for the L2 gradient) spare the backward pass any allocation.
     """
 
     def __init__(self, layer_sizes, n_rows, dtype, with_deltas=True):

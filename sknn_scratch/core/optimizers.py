@@ -158,12 +158,12 @@ class Adam(Optimizer):
         grad *= grad
         self.v_scaled *= b2
         self.v_scaled += grad
-        # params -= lr_t * m / (sqrt(v) + epsilon), with m and v written with the scaled
-        # moments: lr_t (1 - b1) m_scaled / (sqrt(1 - b2) (sqrt(v_scaled) + epsilon')).
+        # params -= lr_t * m / (sqrt(v) + epsilon), written with the scaled moments:
+        # lr_t (1 - b1) / sqrt(1 - b2) * m_scaled / (sqrt(v_scaled) + epsilon / sqrt(1 - b2)).
         # math, not np: a NumPy float64 scalar would make float32 arithmetic run in float64.
         root = math.sqrt(1 - b2)
         lr_t = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        step = grad  # grad is spent: it holds the step, so that no other vector is touched
+        step = grad  # grad is spent: it holds the step, so no scratch vector is needed
         np.sqrt(self.v_scaled, out=step)
         step += self.epsilon / root
         np.divide(self.m_scaled, step, out=step)

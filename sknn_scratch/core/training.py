@@ -174,6 +174,7 @@ def train_stochastic(
     workspace = Workspace(spec.layer_sizes, batch_size, dtype)
     grads = params.zeros_like()
     x_buffer = None if sp.issparse(X) or full_batch else np.empty((batch_size, X.shape[1]), dtype)
+    # column-major, like the output-layer arrays it is combined with
     y_buffer = None if full_batch else output_layer_array(batch_size, Y.shape[1], Y.dtype)
     total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
     best_params = params.flat.copy() if validation is not None else None
