@@ -49,8 +49,10 @@ def _hidden_layer_sizes(hidden_size) -> tuple:
 class BaseScratchMLP(BaseEstimator):
     """Base class of :class:`ScratchMLPClassifier` and :class:`ScratchMLPRegressor`.
 
-    Not meant to be used directly. Subclasses provide the target encoding (``_encode_y``),
-    the output layer (``_output_activation``) and the validation score (``_score_outputs``).
+    Not meant to be used directly. Subclasses provide ``__init__`` (scikit-learn reads the
+    parameter names from its signature, so each estimator spells out its own), the target
+    encoding (``_encode_y``), the output layer (``_output_activation``) and the validation
+    score (``_score_outputs``).
     """
 
     _numeric_target = False
@@ -81,59 +83,6 @@ class BaseScratchMLP(BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"glorot", "normal"})],
     }
-
-    def __init__(
-        self,
-        hidden_size: int | tuple[int, ...] = 100,
-        activation: str = "sigmoid",
-        *,
-        solver: str = "adam",
-        alpha: float = 1e-4,
-        batch_size: int | str | None = "auto",
-        learning_rate: float = 0.01,
-        learning_rate_schedule: str = "constant",
-        power_t: float = 0.5,
-        epochs: int = 200,
-        shuffle: bool = True,
-        random_state: int | np.random.RandomState | None = None,
-        tol: float = 1e-4,
-        verbose: bool | int = False,
-        warm_start: bool = False,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        n_iter_no_change: int | float = 10,
-        max_fun: int = 15000,
-        init: str = "glorot",
-    ) -> None:
-        self.hidden_size = hidden_size
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_schedule = learning_rate_schedule
-        self.power_t = power_t
-        self.epochs = epochs
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.init = init
 
     # ------------------------------------------------------------------ hooks for subclasses
 

@@ -119,7 +119,9 @@ def test_no_hidden_layer_is_logistic_regression(loader, n):
 def test_no_hidden_layer_regressors_are_ridge_and_poisson_regression():
     X, y = _scaled(load_diabetes)
     alpha = 3.0
-    ours = ScratchMLPRegressor(hidden_size=(), solver="lbfgs", alpha=alpha, tol=1e-10).fit(X, y)
+    ours = ScratchMLPRegressor(
+        hidden_size=(), solver="lbfgs", alpha=alpha, tol=1e-10, random_state=0
+    ).fit(X, y)
     ridge = Ridge(alpha=alpha / 2).fit(X, y)  # ours: mean((y - p)**2) + alpha/2 |W|^2 / n
     ridge_objective = np.mean(
         (y - ridge.predict(X)) ** 2
@@ -128,7 +130,7 @@ def test_no_hidden_layer_regressors_are_ridge_and_poisson_regression():
     np.testing.assert_allclose(ours.coefs_[0].ravel(), ridge.coef_, atol=5e-3)  # |coef| ~ 20
 
     poisson = ScratchMLPRegressor(
-        hidden_size=(), loss="poisson", solver="lbfgs", alpha=alpha, tol=1e-10
+        hidden_size=(), loss="poisson", solver="lbfgs", alpha=alpha, tol=1e-10, random_state=0
     ).fit(X, y)
     reference = PoissonRegressor(alpha=alpha / len(y), tol=1e-10, max_iter=10000).fit(X, y)
     np.testing.assert_allclose(poisson.coefs_[0].ravel(), reference.coef_, atol=1e-4)
