@@ -27,7 +27,7 @@ and the end of the run is written into the results.
 Usage::
 
     python benchmarks/throughput.py                 # headline + grid + predict_proba, ~10 min
-    python benchmarks/throughput.py --quick         # a quick look: fewer rounds and configs
+    python benchmarks/throughput.py --quick         # fewer rounds and configs: *_quick.md
     python benchmarks/throughput.py --config n_samples=20000,hidden=256-256,dtype=float32
     python benchmarks/throughput.py --out throughput_before   # results/throughput_before.{md,png}
 
@@ -414,7 +414,8 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="results/<out>.md and .png")
     parser.add_argument("--no-predict", action="store_true", help="skip predict_proba")
     args = parser.parse_args(argv)
-    out = args.out if args.out is not None else (None if args.config else "throughput")
+    default_out = "throughput_quick" if args.quick else "throughput"
+    out = args.out if args.out is not None else (None if args.config else default_out)
 
     def epochs(n_samples):
         # enough epochs that one fit sees at least ~40 000 samples (2 at the least)
