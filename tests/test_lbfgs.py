@@ -73,7 +73,9 @@ def test_max_fun_caps_loss_evaluations(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(training, "loss_and_gradient", counted)
-    clf = ScratchMLPClassifier(hidden_size=5, solver="lbfgs", max_fun=9, epochs=1000, tol=0.0)
+    clf = ScratchMLPClassifier(
+        hidden_size=5, solver="lbfgs", max_fun=9, epochs=1000, tol=0.0, random_state=0
+    )
     with pytest.warns(ConvergenceWarning, match="max_fun=9"):
         clf.fit(X, y)
     # L-BFGS-B may finish the line search under way when it reaches the cap
@@ -107,7 +109,9 @@ def _logistic_objective(W, b, X, y, alpha):
 def test_no_hidden_layer_is_logistic_regression(loader, n):
     X, y = _scaled(loader, n)
     alpha = 0.5
-    ours = ScratchMLPClassifier(hidden_size=(), solver="lbfgs", alpha=alpha, tol=1e-10)
+    ours = ScratchMLPClassifier(
+        hidden_size=(), solver="lbfgs", alpha=alpha, tol=1e-10, random_state=0
+    )
     ours.fit(X, y)
     lr = LogisticRegression(C=1 / alpha, tol=1e-10, max_iter=10000).fit(X, y)
     best = _logistic_objective(lr.coef_.T, lr.intercept_, X, y, alpha)

@@ -174,7 +174,9 @@ def test_multi_output_loss_is_the_mean_over_entries_and_matches_sklearn(two_targ
 def test_multi_output_without_hidden_layer_is_ridge(two_targets):
     X, Y = two_targets
     alpha = 4.0
-    reg = ScratchMLPRegressor(hidden_size=(), solver="lbfgs", alpha=alpha, tol=1e-10).fit(X, Y)
+    reg = ScratchMLPRegressor(
+        hidden_size=(), solver="lbfgs", alpha=alpha, tol=1e-10, random_state=0
+    ).fit(X, Y)
     # mean over n * k entries of (y - p)**2 + alpha/2 |W|^2 / n is, per target, Ridge with
     # penalty alpha * k / 2
     ridge = Ridge(alpha=alpha * Y.shape[1] / 2).fit(X, Y)
