@@ -112,3 +112,26 @@ def test_extreme_runs_leak_no_runtime_warning(diabetes, Estimator, params):
         assert np.isfinite(prediction).all()
     finally:
         context.__exit__(None, None, None)
+
+
+def test_keyboard_interrupt_keeps_the_weights_learnt_so_far(monkeypatch):
+    """As in scikit-learn, Ctrl-C ends fit with a warning and a usable, fitted model."""
+    from sknn_scratch.core import optimizers
+
+    X, y = load_iris(return_X_y=True)
+    original_step = optimizers.Adam.step
+    calls = []
+
+    def interrupted_step(self, params, grad):
+        calls.append(1)
+        if len(calls) == 7:
+            raise KeyboardInterrupt
+        original_step(self, params, grad)
+
+    monkeypatch.setattr(optimizers.Adam, "step", interrupted_step)
+    clf = ScratchMLPClassifier(hidden_size=5, batch_size=50, epochs=10, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted by the user during epoch 3"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2  # 3 batches per epoch
+    assert all(np.isfinite(w).all() for w in clf.coefs_ + clf.intercepts_)
+    assert clf.predict(X).shape == y.shape

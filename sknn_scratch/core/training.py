@@ -12,6 +12,7 @@ putting back the parameters it had at the start of that epoch: no NaN is left be
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +63,15 @@ def _diverged(where, epoch):
     )
 
 
+def _what_diverged(loss, params):
+    """``"loss"`` or ``"parameters"``, whichever is no longer finite first; else None."""
+    if not math.isfinite(loss):
+        return "loss"
+    if not np.isfinite(params.flat).all():
+        return "parameters"
+    return None
+
+
 def _take_rows(array, index, out):
     """Rows ``index`` of ``array``: into the buffer ``out`` when dense, a new matrix if sparse."""
     if sp.issparse(array):
@@ -109,6 +119,35 @@ def _evaluate(params, spec, validation):
         spec.loss, spec.output_activation, validation.Y, logits, prob, validation.sample_weight
     )
     return loss, float(validation.score(prob))
+
+
+def _descend_one_epoch(
+    params, spec, X, Y, sample_weight, optimizer, order, batch_size, workspace, grads, buffers
+):
+    """One pass over the data, batch by batch: forward, loss, backward, optimizer step.
+
+    Visits the samples in ``order`` (or as they are, when None). Returns the sum over batches
+    of each batch's loss times its total sample weight, or NaN as soon as a loss is not
+    finite (the caller then restores the parameters).
+    """
+    n_samples = Y.shape[0]
+    loss_sum = 0.0
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        if order is None:
+            X_batch, Y_batch = X[start:stop], Y[start:stop]
+            w_batch = None if sample_weight is None else sample_weight[start:stop]
+        else:
+            index = order[start:stop]
+            X_batch = _take_rows(X, index, buffers[0])
+            Y_batch = _take_rows(Y, index, buffers[1])
+            w_batch = None if sample_weight is None else sample_weight[index]
+        loss = loss_and_gradient(params, spec, X_batch, Y_batch, w_batch, workspace, grads)
+        if not math.isfinite(loss):
+            return math.nan
+        loss_sum += loss * (stop - start if w_batch is None else float(w_batch.sum()))
+        optimizer.step(params.flat, grads.flat)
+    return loss_sum
 
 
 @np.errstate(over="ignore", invalid="ignore")
@@ -180,55 +219,55 @@ def train_stochastic(
     best_params = params.flat.copy() if validation is not None else None
     epoch_start = np.empty_like(params.flat)
 
-    for _ in range(epochs):
-        started = time.perf_counter()
-        epoch_start[...] = params.flat
-        order = rng.permutation(n_samples) if shuffle and not full_batch else None
-        accumulated = 0.0
-        for start in range(0, n_samples, batch_size):
-            stop = min(start + batch_size, n_samples)
-            if order is None:
-                X_batch, Y_batch = X[start:stop], Y[start:stop]
-                w_batch = None if sample_weight is None else sample_weight[start:stop]
-            else:
-                index = order[start:stop]
-                X_batch = _take_rows(X, index, x_buffer)
-                Y_batch = _take_rows(Y, index, y_buffer)
-                w_batch = None if sample_weight is None else sample_weight[index]
-            loss = loss_and_gradient(params, spec, X_batch, Y_batch, w_batch, workspace, grads)
-            if not math.isfinite(loss):
+    converged = False
+    try:
+        for _ in range(epochs):
+            started = time.perf_counter()
+            epoch_start[...] = params.flat
+            order = rng.permutation(n_samples) if shuffle and not full_batch else None
+            loss_sum = _descend_one_epoch(
+                params, spec, X, Y, sample_weight, optimizer, order, batch_size,
+                workspace, grads, (x_buffer, y_buffer),
+            )  # fmt: skip
+            what = _what_diverged(loss_sum, params)
+            if what is not None:
                 params.flat[...] = epoch_start
-                raise _diverged("loss", history.n_iter + 1)
-            accumulated += loss * (stop - start if w_batch is None else float(w_batch.sum()))
-            optimizer.step(params.flat, grads.flat)
+                raise _diverged(what, history.n_iter + 1)
+            history.n_iter += 1
+            history.t += n_samples
+            history.loss_curve.append(loss_sum / total_weight)
 
-        if not np.isfinite(params.flat).all():
-            params.flat[...] = epoch_start
-            raise _diverged("parameters", history.n_iter + 1)
-        history.n_iter += 1
-        history.t += n_samples
-        history.loss_curve.append(accumulated / total_weight)
+            validation_loss = score = None
+            if validation is not None:
+                validation_loss, score = _evaluate(params, spec, validation)
+                history.validation_loss_curve.append(validation_loss)
+                history.validation_scores.append(score)
+            _update_no_improvement(
+                history, tol, history.loss_curve[-1], score, best_params, params
+            )
+            optimizer.end_epoch(history.t)
+            if verbose:
+                _report(history, validation_loss, time.perf_counter() - started)
 
-        validation_loss = score = None
-        if validation is not None:
-            validation_loss, score = _evaluate(params, spec, validation)
-            history.validation_loss_curve.append(validation_loss)
-            history.validation_scores.append(score)
-        _update_no_improvement(history, tol, history.loss_curve[-1], score, best_params, params)
-        optimizer.end_epoch(history.t)
-        if verbose:
-            _report(history, validation_loss, time.perf_counter() - started)
-
-        if history.no_improvement_count > n_iter_no_change:
-            if optimizer.on_plateau():
+            if history.no_improvement_count > n_iter_no_change:
+                if optimizer.on_plateau():
+                    converged = True
+                    break
+                history.no_improvement_count = 0
+            if incremental:
                 converged = True
                 break
-            history.no_improvement_count = 0
-        if incremental:
-            converged = True
-            break
-    else:
-        converged = False
+
+    except KeyboardInterrupt:
+        # as scikit-learn does, an interrupted fit keeps what it has learnt so far
+        if not np.isfinite(params.flat).all():
+            params.flat[...] = epoch_start
+        warnings.warn(
+            f"Training interrupted by the user during epoch {history.n_iter + 1}; the "
+            "parameters reached so far are kept.",
+            UserWarning,
+            stacklevel=2,
+        )
 
     if validation is not None:
         params.flat[...] = best_params
