@@ -140,16 +140,6 @@ class Adam(Optimizer):
         self.m_scaled = np.zeros(n_params, dtype=dtype)
         self.v_scaled = np.zeros(n_params, dtype=dtype)
 
-    @property
-    def m(self) -> np.ndarray:
-        """The first moment estimate ``m`` (a new array)."""
-        return (1 - self.beta_1) * self.m_scaled
-
-    @property
-    def v(self) -> np.ndarray:
-        """The second moment estimate ``v`` (a new array)."""
-        return (1 - self.beta_2) * self.v_scaled
-
     def step(self, params, grad):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
