@@ -112,6 +112,18 @@ def test_feature_names_are_kept_from_a_dataframe(iris):
         model.predict(X)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_column_major_input_trains_as_row_major(iris, solver):
+    # a DataFrame's values are often column-major; mini-batches gather its rows differently
+    X, y = iris
+    params = dict(FAST, solver=solver, batch_size=32)
+    row_major = fit_quietly(ScratchMLPClassifier(**params), np.ascontiguousarray(X), y)
+    column_major = fit_quietly(ScratchMLPClassifier(**params), np.asfortranarray(X), y)
+    assert row_major.loss_curve_ == column_major.loss_curve_
+    for a, b in zip(row_major.coefs_, column_major.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_convergence_warning_when_epochs_run_out(iris):
     X, y = iris
     with pytest.warns(ConvergenceWarning, match="epochs=3"):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from . import fused
 from .activations import ACTIVATIONS, DERIVATIVES
 from .losses import OUTPUT_ACTIVATIONS, loss_value, output_delta
 
@@ -202,11 +203,19 @@ def forward(params, spec, X, activations, logits):
     for i, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
         z = logits if i == last else activations[i]
         _product(a_prev, W, out=z)
-        z += b
         name = spec.output_activation if i == last else spec.hidden_activation
-        ACTIVATIONS[name](z, out=activations[i])
+        _add_bias_and_activate(name, z, b, out=activations[i])
         a_prev = activations[i]
     return activations[-1]
+
+
+def _add_bias_and_activate(name, z, bias, out):
+    """``z += bias``, then ``out = f(z)``: a relu layer activated in place takes one pass."""
+    if name == "relu" and out is z and fused.ENABLED:
+        fused.add_bias_relu(z, bias)
+    else:
+        z += bias
+        ACTIVATIONS[name](z, out=out)
 
 
 def backward(params, spec, X, activations, deltas, grads, workspace):
@@ -236,9 +245,14 @@ def penalty(params, spec, total_weight) -> float:
 
 def add_penalty_gradient(params, spec, grads, total_weight, workspace) -> None:
     """Add the L2 term's gradient, ``alpha * W / total_weight``, to the weight gradients."""
-    if spec.alpha != 0:
+    if spec.alpha == 0:
+        return
+    scale = spec.alpha / total_weight
+    if fused.ENABLED:
+        fused.add_scaled(grads.weights, params.weights, params.flat.dtype.type(scale))
+    else:
         scaled_weights = workspace.weights_scratch
-        np.multiply(params.weights, spec.alpha / total_weight, out=scaled_weights)
+        np.multiply(params.weights, scale, out=scaled_weights)
         grads.weights[...] += scaled_weights
 
 

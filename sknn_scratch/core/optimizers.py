@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from . import fused
+
 
 class Optimizer:
     """Common interface: ``step`` per batch, ``end_epoch`` and ``on_plateau`` per epoch.
@@ -86,11 +88,22 @@ class SGD(Optimizer):
         self.velocity = np.zeros(n_params, dtype=dtype)
 
     def step(self, params, grad):
-        # every operation is in place, and the spent gradient serves as scratch space
-        grad *= self.learning_rate  # grad now holds lr * grad
         if self.momentum == 0:
+            grad *= self.learning_rate
             params -= grad  # the tutorial's update_parameters
-            return
+        elif fused.ENABLED:
+            cast = params.dtype.type  # the arithmetic stays in the parameters' dtype
+            fused.sgd_update(
+                params, grad, self.velocity,
+                cast(self.learning_rate), cast(self.momentum), self.nesterov,
+            )  # fmt: skip
+        else:
+            self._numpy_step(params, grad)
+
+    def _numpy_step(self, params, grad):
+        # every operation is in place, and the spent gradient serves as scratch space;
+        # fused.sgd_update makes the same operations in one pass
+        grad *= self.learning_rate  # grad now holds lr * grad
         self.velocity *= self.momentum
         self.velocity -= grad  # velocity = momentum * velocity - lr * grad
         if self.nesterov:  # params += momentum * velocity - lr * grad
@@ -143,21 +156,33 @@ class Adam(Optimizer):
     def step(self, params, grad):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        self.m_scaled *= b1
-        self.m_scaled += grad
-        grad *= grad
-        self.v_scaled *= b2
-        self.v_scaled += grad
         # params -= lr_t * m / (sqrt(v) + epsilon), written with the scaled moments:
         # lr_t (1 - b1) / sqrt(1 - b2) * m_scaled / (sqrt(v_scaled) + epsilon / sqrt(1 - b2)).
         # math, not np: a NumPy float64 scalar would make float32 arithmetic run in float64.
         root = math.sqrt(1 - b2)
         lr_t = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        eps_scaled, step_scale = self.epsilon / root, lr_t * (1 - b1) / root
+        if fused.ENABLED:
+            cast = params.dtype.type  # the arithmetic stays in the parameters' dtype
+            fused.adam_update(
+                params, grad, self.m_scaled, self.v_scaled,
+                cast(b1), cast(b2), cast(eps_scaled), cast(step_scale),
+            )  # fmt: skip
+        else:
+            self._numpy_step(params, grad, eps_scaled, step_scale)
+
+    def _numpy_step(self, params, grad, eps_scaled, step_scale):
+        # ten whole-array passes; fused.adam_update makes the same operations in one
+        self.m_scaled *= self.beta_1
+        self.m_scaled += grad
+        grad *= grad
+        self.v_scaled *= self.beta_2
+        self.v_scaled += grad
         step = grad  # grad is spent: it holds the step, so no scratch vector is needed
         np.sqrt(self.v_scaled, out=step)
-        step += self.epsilon / root
+        step += eps_scaled
         np.divide(self.m_scaled, step, out=step)
-        step *= lr_t * (1 - b1) / root
+        step *= step_scale
         params -= step
 
 

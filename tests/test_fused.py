@@ -1,0 +1,130 @@
+"""The loops compiled by Numba compute exactly what their NumPy forms compute.
+
+``sknn_scratch.core.fused`` replaces a few element-wise NumPy passes by one compiled loop each.
+Each loop promises the same operations in the same order, so these tests ask for equality to
+the last bit: kernel by kernel on awkward values, and for whole fits. The rest of the suite
+(gradient check, tutorial, scikit-learn comparisons) runs with the loops on whenever Numba is
+installed, as in CI.
+"""
+
+import numpy as np
+import pytest
+from _helpers import fit_quietly
+from sklearn.datasets import load_digits
+
+from sknn_scratch import ScratchMLPClassifier
+from sknn_scratch.core import fused
+from sknn_scratch.core.optimizers import SGD, Adam
+
+pytest.importorskip("numba", reason="the compiled loops need Numba (the 'fast' extra)")
+
+DTYPES = [np.float64, np.float32]
+
+
+def _awkward(rng, shape, dtype):
+    """Values over many magnitudes, both signs, signed zeros, an inf and a NaN."""
+    values = rng.standard_normal(shape) * 10.0 ** rng.integers(-20, 20, shape)
+    flat = values.reshape(-1)
+    flat[:5] = [0.0, -0.0, np.inf, -np.inf, np.nan]
+    return values.astype(dtype)
+
+
+def _same_bits(a, b):
+    """Equal as bit patterns: the same numbers, signed zeros and NaNs included."""
+    return a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def _run_both(monkeypatch, function):
+    """``function()`` with the compiled loops, then with NumPy's passes."""
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fused, "ENABLED", enabled)
+        results.append(function())
+    return results
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda n, dtype: Adam(n, 1e-3, dtype),
+        lambda n, dtype: SGD(n, 0.05, dtype, momentum=0.9, nesterov=True),
+        lambda n, dtype: SGD(n, 0.05, dtype, momentum=0.5, nesterov=False),
+    ],
+    ids=["adam", "sgd-nesterov", "sgd-momentum"],
+)
+def test_optimizer_update_is_bitwise_equal(monkeypatch, make_optimizer, dtype):
+    rng = np.random.default_rng(0)
+    n = 5000
+    start = rng.standard_normal(n).astype(dtype)
+    gradients = [_awkward(rng, n, dtype) for _ in range(10)]
+
+    def ten_steps():
+        optimizer, params = make_optimizer(n, dtype), start.copy()
+        for grad in gradients:
+            optimizer.step(params, grad.copy())
+        return params
+
+    with np.errstate(all="ignore"):
+        compiled, numpy_only = _run_both(monkeypatch, ten_steps)
+    assert np.isnan(compiled).any() and np.isfinite(compiled).any()  # the odd values got in
+    assert _same_bits(compiled, numpy_only)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_kernels_are_bitwise_equal(dtype):
+    rng = np.random.default_rng(1)
+    z, bias = _awkward(rng, (64, 33), dtype), _awkward(rng, 33, dtype)
+    with np.errstate(all="ignore"):
+        expected = z + bias
+        np.maximum(expected, 0, out=expected)
+        compiled = z.copy()
+        fused.add_bias_relu(compiled, bias)
+        assert _same_bits(compiled, expected)
+        assert np.isnan(compiled).any()  # a diverging layer still shows its NaN
+
+        delta = _awkward(rng, (64, 33), dtype)
+        expected = delta * (compiled > 0)
+        fused.relu_derivative(compiled, delta)
+        assert _same_bits(delta, expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_l2_gradient_kernel_is_bitwise_equal(dtype):
+    rng = np.random.default_rng(2)
+    grad, weights = _awkward(rng, 1000, dtype), _awkward(rng, 1000, dtype)
+    scale = dtype(1e-4 / 256)
+    with np.errstate(all="ignore"):
+        expected = grad + weights * scale
+        fused.add_scaled(grad, weights, scale)
+    assert _same_bits(grad, expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="adam", learning_rate=0.01),
+        dict(solver="sgd", learning_rate=0.1, momentum=0.9),
+        dict(solver="sgd", learning_rate=0.1, momentum=0.9, nesterovs_momentum=False),
+    ],
+    ids=["adam", "sgd-nesterov", "sgd-momentum"],
+)
+def test_fit_is_bitwise_equal_with_and_without_numba(monkeypatch, params, dtype):
+    X, y = load_digits(return_X_y=True)
+    X = (X[:600] / 16).astype(dtype)
+
+    def fit():
+        model = ScratchMLPClassifier(
+            hidden_size=(32, 16), activation="relu", alpha=1e-3, batch_size=50, epochs=5,
+            random_state=0, **params,
+        )  # fmt: skip
+        return fit_quietly(model, X, y[:600])
+
+    compiled, numpy_only = _run_both(monkeypatch, fit)
+    assert compiled.coefs_[0].dtype == dtype
+    assert compiled.loss_curve_ == numpy_only.loss_curve_
+    for ours, theirs in zip(
+        compiled.coefs_ + compiled.intercepts_, numpy_only.coefs_ + numpy_only.intercepts_
+    ):
+        assert _same_bits(ours, theirs)
