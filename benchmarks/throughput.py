@@ -11,6 +11,10 @@ same data from scratch for the same number of epochs (the order rotates between 
 floor is timed in the same round. The tables give medians over rounds.
 
 * s/epoch: wall time of ``fit`` (validation, initialisation and all) divided by the epochs.
+  Before any timing, every implementation fits small data once in each dtype, so that one-off
+  costs (Numba loading its compiled loops, PyTorch's start-up) are not counted as throughput.
+* ours-numpy (when Numba is installed): ours with the fused loops of
+  ``sknn_scratch/core/fused.py`` switched off, i.e. what a NumPy-only install runs.
 * speedup: scikit-learn's s/epoch divided by ours.
 * accuracy: on held-out data after the timed epochs (same epochs, same data for all).
 * peak MB: the peak of memory traced by ``tracemalloc`` during one extra, untimed ``fit`` (NumPy
@@ -58,6 +62,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sknn_scratch import ScratchMLPClassifier
+from sknn_scratch.core import fused
 
 try:
     import torch
@@ -120,6 +125,16 @@ def fit_ours(cfg, X, y, seed):
         random_state=seed,
     )
     return model.fit(X, y)
+
+
+def fit_ours_numpy(cfg, X, y, seed):
+    """Ours with Numba's fused loops switched off: NumPy's whole-array passes only."""
+    enabled = fused.ENABLED
+    fused.ENABLED = False
+    try:
+        return fit_ours(cfg, X, y, seed)
+    finally:
+        fused.ENABLED = enabled
 
 
 def fit_sklearn(cfg, X, y, seed):
@@ -224,6 +239,8 @@ def matrix_product_floor(cfg, n_samples, rng):
 
 
 FITTERS = {"ours": fit_ours, "sklearn": fit_sklearn}
+if fused.ENABLED:  # Numba is installed: also measure ours without it
+    FITTERS = {"ours": fit_ours, "ours-numpy": fit_ours_numpy, "sklearn": fit_sklearn}
 if torch is not None:
     FITTERS["torch"] = fit_torch
 
@@ -235,6 +252,20 @@ def peak_fit_memory_mb(fit, cfg, X, y):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak / 2**20
+
+
+def warm_up():
+    """Fit every implementation once on small data, in each dtype, before anything is timed.
+
+    The first fit in a process pays one-off costs that are not throughput: Numba loading (or,
+    on a machine's first run, compiling) the fused loops, PyTorch initialising its kernels.
+    """
+    for dtype in ("float64", "float32"):
+        X, y, _, _ = make_data(500, dtype)
+        for solver in ("sgd", "adam"):
+            cfg = Config(500, (16,), solver, dtype, epochs=1)
+            for fit in FITTERS.values():
+                fit(cfg, X, y, 0)
 
 
 def measure(cfg, rounds, memory=True):
@@ -269,7 +300,8 @@ def measure_predict(n_rows, dtype, rounds):
     """predict_proba on ``n_rows`` x 100 rows: time and peak extra memory."""
     cfg = Config(HEADLINE["n_samples"], HEADLINE["hidden"], "adam", dtype, epochs=1)
     X, y, _, _ = make_data(cfg.n_samples, dtype)
-    models = {name: fit(cfg, X, y, 0) for name, fit in FITTERS.items()}
+    # ours-numpy differs from ours in training only (fit_ours_numpy restores the loops after)
+    models = {name: fit(cfg, X, y, 0) for name, fit in FITTERS.items() if name != "ours-numpy"}
     X_big = np.random.default_rng(1).standard_normal((n_rows, N_FEATURES)).astype(dtype)
     times = {name: [] for name in models}
     for r in range(rounds):
@@ -382,6 +414,8 @@ def environment(threads):
         f"- {platform.machine()}, {os.cpu_count()} logical CPUs; threads: "
         f"{threads} for every BLAS (threadpoolctl) and for PyTorch (torch.set_num_threads)",
         f"- thread pools: {', '.join(sorted(set(blas)))}",
+        f"- Numba {fused.numba.__version__ if fused.ENABLED else 'not used'}: 'ours' runs "
+        + ("with its fused loops, 'ours-numpy' without" if fused.ENABLED else "NumPy only"),
         f"- load average (1, 5, 15 min) at the start: {os.getloadavg()}",
         f"- batch size {BATCH_SIZE}, relu, alpha={ALPHA}, learning rate {LEARNING_RATE}, "
         f"{N_FEATURES} features, {N_CLASSES} classes",
@@ -447,6 +481,7 @@ def main(argv=None):
     with threadpool_limits(limits=args.threads):
         env = environment(args.threads)
         print(env, flush=True)
+        warm_up()
         headline_results, grid_results, predict_results = [], [], []
         for cfg in headline:
             headline_results.append(measure(cfg, headline_rounds))

@@ -14,6 +14,9 @@ tutorial step             here
 8. train_network          :mod:`.training` (mini-batches, convergence, early stopping)
 9. predict                :func:`.network.predict`
 ========================  ==========================================================
+
+:mod:`.fused` holds the few element-wise steps that Numba, when installed, compiles into
+single loops; each is called next to its NumPy form, which it matches to the last bit.
 """
 
 from .init import initialize_parameters

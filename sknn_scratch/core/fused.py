@@ -17,8 +17,9 @@ relu's derivative, 256 x 256           36 µs -> 12 µs       17 µs -> 6 µs
 L2 gradient, ``grad += c * weights``   35 µs -> 17 µs       18 µs -> 8 µs
 =====================================  ===================  ===================
 
-Together that is about 10% of an epoch: the difference between 79% and 88% of the
-matrix-product floor on the benchmark's headline configuration (``benchmarks/README.md``).
+Together that is about a tenth of an epoch: the difference between 79% and 89% of the
+matrix-product floor in float64 (78% and 87% in float32) on the benchmark's headline
+configuration (``benchmarks/README.md``).
 
 Numba is optional (``pip install "sknn-scratch[fast]"``). Without it, or with
 ``SKNN_SCRATCH_NUMBA=0`` in the environment, :data:`ENABLED` is False and the callers run
