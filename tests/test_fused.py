@@ -7,6 +7,10 @@ the last bit: kernel by kernel on awkward values, and for whole fits. The rest o
 installed, as in CI.
 """
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from _helpers import fit_quietly
@@ -128,3 +132,28 @@ def test_fit_is_bitwise_equal_with_and_without_numba(monkeypatch, params, dtype)
         compiled.coefs_ + compiled.intercepts_, numpy_only.coefs_ + numpy_only.intercepts_
     ):
         assert _same_bits(ours, theirs)
+
+
+def test_loops_compile_and_run_where_numba_cannot_cache():
+    # a read-only install with no writable home makes Numba refuse to cache; the loops must
+    # then compile in memory instead of failing (simulated with a cache locator that fails)
+    code = (
+        "import numpy as np\n"
+        "from sknn_scratch.core import fused\n"
+        "params = np.zeros(3); fused.add_scaled(params, np.ones(3), 0.5)\n"
+        "assert fused.ENABLED and params.tolist() == [0.5, 0.5, 0.5]\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_LOCATOR_CLASSES="no_such_module.NoLocator")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_environment_variable_switches_the_loops_off():
+    code = (
+        "import sys\n"
+        "from sknn_scratch.core import fused\n"
+        "assert not fused.ENABLED and 'numba' not in sys.modules\n"
+    )
+    env = dict(os.environ, SKNN_SCRATCH_NUMBA="0")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
