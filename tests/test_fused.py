@@ -134,6 +134,14 @@ def test_fit_is_bitwise_equal_with_and_without_numba(monkeypatch, params, dtype)
         assert _same_bits(ours, theirs)
 
 
+def _assert_runs_in_fresh_python(code, **environment):
+    """Run ``code`` in a new interpreter (``fused`` reads its settings at import) and check
+    that it succeeds."""
+    env = dict(os.environ, **environment)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 def test_loops_compile_and_run_where_numba_cannot_cache():
     # a read-only install with no writable home makes Numba refuse to cache; the loops must
     # then compile in memory instead of failing (simulated with a cache locator that fails)
@@ -143,9 +151,7 @@ def test_loops_compile_and_run_where_numba_cannot_cache():
         "params = np.zeros(3); fused.add_scaled(params, np.ones(3), 0.5)\n"
         "assert fused.ENABLED and params.tolist() == [0.5, 0.5, 0.5]\n"
     )
-    env = dict(os.environ, NUMBA_CACHE_LOCATOR_CLASSES="no_such_module.NoLocator")
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    _assert_runs_in_fresh_python(code, NUMBA_CACHE_LOCATOR_CLASSES="no_such_module.NoLocator")
 
 
 def test_environment_variable_switches_the_loops_off():
@@ -154,6 +160,4 @@ def test_environment_variable_switches_the_loops_off():
         "from sknn_scratch.core import fused\n"
         "assert not fused.ENABLED and 'numba' not in sys.modules\n"
     )
-    env = dict(os.environ, SKNN_SCRATCH_NUMBA="0")
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    _assert_runs_in_fresh_python(code, SKNN_SCRATCH_NUMBA="0")
