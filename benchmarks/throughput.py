@@ -238,9 +238,10 @@ def matrix_product_floor(cfg, n_samples, rng):
 # ---------------------------------------------------------------------- measuring
 
 
-FITTERS = {"ours": fit_ours, "sklearn": fit_sklearn}
+FITTERS = {"ours": fit_ours}
 if fused.ENABLED:  # Numba is installed: also measure ours without it
-    FITTERS = {"ours": fit_ours, "ours-numpy": fit_ours_numpy, "sklearn": fit_sklearn}
+    FITTERS["ours-numpy"] = fit_ours_numpy
+FITTERS["sklearn"] = fit_sklearn
 if torch is not None:
     FITTERS["torch"] = fit_torch
 
