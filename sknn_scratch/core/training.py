@@ -82,6 +82,20 @@ def _column_major(array):
     return array.flags.f_contiguous and not array.flags.c_contiguous
 
 
+def _aligned(array):
+    """``array`` itself, or an aligned copy when its data is not aligned to its item size.
+
+    Arrays built on a foreign buffer at an offset (``np.frombuffer``, shared memory from Dask or
+    Ray) can be misaligned, and NumPy then gathers rows by copying the whole array first: a
+    copy per batch instead of one per fit (``benchmarks/alignment.py`` measures it).
+    """
+    if sp.issparse(array):
+        if not array.data.flags.aligned:
+            array = array.copy()
+        return array
+    return array if array.flags.aligned else np.require(array, requirements="A")
+
+
 def _take_rows(array, index, out):
     """Rows ``index`` of ``array``: into the buffer ``out`` when dense, a new matrix if sparse.
 
@@ -228,6 +242,7 @@ def train_stochastic(
         True if training stopped because it converged, False if it ran out of epochs.
     """
     n_samples = Y.shape[0]
+    X = _aligned(X)
     batch_size = min(batch_size, n_samples)
     full_batch = batch_size == n_samples
     dtype = params.flat.dtype
