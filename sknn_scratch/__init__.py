@@ -3,10 +3,17 @@
 >>> from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 """
 
+from ._base import TrainingDivergedWarning
 from ._classifier import ScratchMLPClassifier
 from ._regressor import ScratchMLPRegressor
 from .core import TrainingDivergedError
 
 __version__ = "0.1.0"
 
-__all__ = ["ScratchMLPClassifier", "ScratchMLPRegressor", "TrainingDivergedError", "__version__"]
+__all__ = [
+    "ScratchMLPClassifier",
+    "ScratchMLPRegressor",
+    "TrainingDivergedError",
+    "TrainingDivergedWarning",
+    "__version__",
+]

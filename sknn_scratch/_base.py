@@ -18,7 +18,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from .core import (
     NetworkSpec,
@@ -44,6 +49,19 @@ def _hidden_layer_sizes(hidden_size) -> tuple:
             f"layer), got {hidden_size!r}."
         )
     return tuple(int(n) for n in sizes)
+
+
+def _grew(curve, tol) -> bool:
+    """Whether a loss curve ended above both its start and its best by more than ``tol``."""
+    return len(curve) > 1 and curve[-1] > max(curve[0], min(curve) + tol)
+
+
+class TrainingDivergedWarning(ConvergenceWarning):
+    """Training diverged, and early stopping kept the best validated parameters instead.
+
+    A :class:`~sklearn.exceptions.ConvergenceWarning`: the fit returned a usable model, but
+    it stopped because the run blew up, not because it converged.
+    """
 
 
 class BaseScratchMLP(BaseEstimator):
@@ -86,7 +104,7 @@ class BaseScratchMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ hooks for subclasses
 
-    def _encode_y(self, y, *, reset, classes=None):
+    def _encode_y(self, y, *, reset, incremental, classes=None):
         """Validate ``y`` and return it as a 2-D float array of network targets."""
         raise NotImplementedError
 
@@ -118,6 +136,8 @@ class BaseScratchMLP(BaseEstimator):
             y_numeric=self._numeric_target,
             reset=reset,
         )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # one target (or label) per sample, as a vector
         return (X.tocsr() if sp.issparse(X) else X), y
 
     def _combined_sample_weight(self, X, y, sample_weight, incremental):
@@ -130,6 +150,19 @@ class BaseScratchMLP(BaseEstimator):
         )
         if extra is not None:
             sample_weight *= extra
+        with np.errstate(over="ignore"):
+            total = float(sample_weight.sum())
+        if not np.isfinite(total):
+            raise ValueError(
+                f"The sample weights sum to {total} in {X.dtype}: the loss is their weighted "
+                "mean and cannot be computed. Divide sample_weight (or class_weight) by a "
+                "constant; only their ratios matter, apart from alpha's scale."
+            )
+        if total == 0:
+            raise ValueError(
+                "Every sample has weight zero (sample_weight times class_weight): there is "
+                "nothing to fit."
+            )
         return sample_weight
 
     def _batch_size(self, n_samples) -> int:
@@ -169,6 +202,34 @@ class BaseScratchMLP(BaseEstimator):
         return params
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        """Fit, or leave the estimator as it was: a failed call changes nothing.
+
+        The one exception is a training run that diverges in ``fit`` (or in the first
+        ``partial_fit``): the estimator then holds the new network as it was at the start
+        of the failing epoch (see :class:`TrainingDivergedError`). A divergence in a later
+        ``partial_fit`` leaves the estimator, optimizer state included, as before the call.
+        """
+        before = self.__dict__.copy()
+        continuing = incremental and hasattr(self, "coefs_")
+        try:
+            return self._fit_or_raise(X, y, sample_weight, incremental, classes)
+        except TrainingDivergedError:
+            if continuing:
+                self._restore(before)
+            raise
+        except BaseException:
+            self._restore(before)
+            raise
+
+    def _restore(self, state):
+        self.__dict__.clear()
+        self.__dict__.update(state)
+
+    def _fit_or_raise(self, X, y, sample_weight, incremental, classes):
+        if incremental:
+            # scikit-learn validates the parameters only on the first partial_fit; a
+            # set_params between calls must not slip through (it costs microseconds)
+            self._validate_params()
         reset = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         if incremental and self.early_stopping:
             raise ValueError(
@@ -179,13 +240,12 @@ class BaseScratchMLP(BaseEstimator):
         if not reset and X.dtype != self.coefs_[0].dtype:
             # a network keeps the dtype it was initialised in (and its optimizer's state)
             X = X.astype(self.coefs_[0].dtype)
-        Y = self._encode_y(y, reset=reset, classes=classes).astype(X.dtype, copy=False)
+        Y = self._encode_y(y, reset=reset, incremental=incremental, classes=classes)
+        Y = Y.astype(X.dtype, copy=False)
         sample_weight = self._combined_sample_weight(X, y, sample_weight, incremental)
         if sample_weight is not None:
             # a zero weight removes its sample, exactly
             kept = sample_weight > 0
-            if not kept.any():
-                raise ValueError("Every sample_weight is zero: there is nothing to fit.")
             if not kept.all():
                 X, y, Y, sample_weight = X[kept], y[kept], Y[kept], sample_weight[kept]
 
@@ -193,9 +253,10 @@ class BaseScratchMLP(BaseEstimator):
         spec = self._network_spec((X.shape[1], *hidden, Y.shape[1]))
         rng = check_random_state(self.random_state)
         params = self._starting_parameters(spec, reset, rng, X.dtype)
-        history = TrainingHistory() if reset else self._history
+        history = TrainingHistory() if reset else self._history.copy()
         epochs_before = history.n_iter
 
+        optimizer = None
         try:
             if self.solver == "lbfgs":
                 converged = train_lbfgs(
@@ -204,42 +265,60 @@ class BaseScratchMLP(BaseEstimator):
                     verbose=self.verbose,
                 )  # fmt: skip
             else:
+                optimizer = self._optimizer_for(params, incremental)
                 converged = self._fit_stochastic(
-                    params, spec, X, y, Y, sample_weight, history, rng, incremental
+                    params, spec, X, y, Y, sample_weight, history, optimizer, rng, incremental
                 )
-        except TrainingDivergedError:
-            # the core put back the last finite parameters: keep them, and the curves so
-            # far, so that the failed run can be inspected (and refitted with warm_start)
-            self._history = history
-            self._set_fitted_attributes(params, spec, history, epochs_before)
-            raise
+        except TrainingDivergedError as error:
+            # the core put back finite parameters (and the optimizer's matching state): keep
+            # them, and the curves so far, so that the run can be inspected and continued
+            self._set_fitted_attributes(params, spec, history, optimizer, epochs_before)
+            if not error.recovered:
+                raise
+            warnings.warn(str(error), TrainingDivergedWarning, stacklevel=5)
+            return self
 
-        self._history = history
-        self._set_fitted_attributes(params, spec, history, epochs_before)
+        self._set_fitted_attributes(params, spec, history, optimizer, epochs_before)
         if not converged and not incremental:
-            self._warn_not_converged()
+            self._warn_not_converged(history, epochs_before)
         return self
 
-    def _fit_stochastic(self, params, spec, X, y, Y, sample_weight, history, rng, incremental):
-        optimizer = getattr(self, "_optimizer", None)
-        if not incremental or optimizer is None or not optimizer.fits(params.flat):
-            optimizer = make_optimizer(
-                self.solver,
-                params.flat.size,
-                params.flat.dtype,
-                learning_rate=self.learning_rate,
-                momentum=self.momentum,
-                nesterov=self.nesterovs_momentum,
-                schedule=self.learning_rate_schedule,
-                power_t=self.power_t,
-                beta_1=self.beta_1,
-                beta_2=self.beta_2,
-                epsilon=self.epsilon,
-            )
+    def _optimizer_for(self, params, incremental):
+        """The optimizer built from the current parameters; ``partial_fit`` carries the state.
+
+        Built anew on every call, so that a ``set_params`` between two ``partial_fit`` calls
+        takes effect; its velocity or moments are copied from the previous call's optimizer,
+        which stays untouched until this call succeeds.
+        """
+        optimizer = make_optimizer(
+            self.solver,
+            params.flat.size,
+            params.flat.dtype,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            nesterov=self.nesterovs_momentum,
+            schedule=self.learning_rate_schedule,
+            power_t=self.power_t,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
+        previous = getattr(self, "_optimizer", None)
+        if (
+            incremental
+            and type(previous) is type(optimizer)
+            and previous.fits(params.flat)
+        ):
+            optimizer.resume_from(previous)
+        return optimizer
+
+    def _fit_stochastic(
+        self, params, spec, X, y, Y, sample_weight, history, optimizer, rng, incremental
+    ):
         validation = None
         if self.early_stopping:
             X, Y, sample_weight, validation = self._split_validation(X, y, Y, sample_weight, rng)
-        converged = train_stochastic(
+        return train_stochastic(
             params,
             spec,
             X,
@@ -257,8 +336,6 @@ class BaseScratchMLP(BaseEstimator):
             verbose=bool(self.verbose),
             incremental=incremental,
         )
-        self._optimizer = optimizer
-        return converged
 
     def _split_validation(self, X, y, Y, sample_weight, rng):
         """Hold out ``validation_fraction`` of the data (stratified for classifiers)."""
@@ -282,7 +359,9 @@ class BaseScratchMLP(BaseEstimator):
 
         return X_train, Y_train, w_train, Validation(X_val, Y_val, w_val, score)
 
-    def _set_fitted_attributes(self, params, spec, history, epochs_before=0):
+    def _set_fitted_attributes(self, params, spec, history, optimizer, epochs_before):
+        self._history = history
+        self._optimizer = optimizer  # carried into the next partial_fit (None for L-BFGS)
         self.coefs_ = params.coefs
         self.intercepts_ = params.intercepts
         self.n_layers_ = spec.n_layers + 1
@@ -308,12 +387,19 @@ class BaseScratchMLP(BaseEstimator):
             self.validation_loss_curve_ = None
             self.best_validation_score_ = None
 
-    def _warn_not_converged(self):
+    def _warn_not_converged(self, history, epochs_before):
         if self.solver == "lbfgs":
             message = (
                 f"L-BFGS-B stopped at epochs={self.epochs} iterations or max_fun="
                 f"{self.max_fun} loss evaluations before the gradient fell below tol="
                 f"{self.tol}. Increase epochs or max_fun, or scale the data."
+            )
+        elif _grew(history.loss_curve[epochs_before:], self.tol):
+            curve = history.loss_curve[epochs_before:]
+            message = (
+                f"The {self.solver} optimizer ran all epochs={self.epochs} and the training "
+                f"loss grew, from {min(curve):.6g} at best to {curve[-1]:.6g} at the last "
+                "epoch: training is unstable. Use a smaller learning_rate, or scale the data."
             )
         else:
             message = (
@@ -323,7 +409,7 @@ class BaseScratchMLP(BaseEstimator):
                 f"{self.n_iter_no_change} epochs: it has not converged yet. Increase epochs "
                 "or learning_rate, or scale the data."
             )
-        warnings.warn(message, ConvergenceWarning, stacklevel=5)
+        warnings.warn(message, ConvergenceWarning, stacklevel=6)
 
     # ------------------------------------------------------------------ prediction
 

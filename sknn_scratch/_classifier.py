@@ -1,5 +1,8 @@
 """ScratchMLPClassifier: labels in, labels and probabilities out."""
 
+import math
+from numbers import Real
+
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin, _fit_context
@@ -9,7 +12,6 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseScratchMLP
 from ._docs import estimator_docstring
@@ -18,6 +20,17 @@ _LOSS_DOC = """\
     loss : {"log_loss", "squared_error"}, default="log_loss"
         ``"squared_error"`` is ``mean((y - p) ** 2)`` over all entries, the tutorial's MSE.
 """
+
+
+def _check_class_weight_value(label, weight) -> None:
+    """A class weight must be a finite number >= 0 (0 drops the class from the loss)."""
+    is_number = isinstance(weight, Real) and not isinstance(weight, bool | np.bool_)
+    if not (is_number and math.isfinite(weight) and weight >= 0):
+        raise ValueError(
+            f"class_weight[{label!r}] = {weight!r} is not a valid class weight: class_weight "
+            "values must be finite numbers >= 0 (a weight multiplies the loss of the samples "
+            "of its class)."
+        )
 
 
 class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
@@ -194,7 +207,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                 )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _encode_y(self, y, *, reset, classes=None):
+    def _encode_y(self, y, *, reset, incremental, classes=None):
         y_type = type_of_target(y, input_name="y")
         if y_type not in ("binary", "multiclass", "multilabel-indicator"):
             raise ValueError(
@@ -202,12 +215,12 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                 "multiclass and multilabel-indicator targets; for a continuous target use "
                 "ScratchMLPRegressor."
             )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
         if reset:
             self._fit_label_binarizer(y, classes)
+        elif incremental:
+            self._check_known_labels(y)  # a chunk may hold a subset of the classes
         else:
-            self._check_known_labels(y)
+            self._check_same_classes(y)
         return self._label_binarizer.transform(y)
 
     def _fit_label_binarizer(self, y, classes):
@@ -222,6 +235,20 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         self.classes_ = binarizer.classes_
         if classes is not None:
             self._check_known_labels(y)
+
+    def _check_same_classes(self, y):
+        """A warm-started fit continues the same output layer: the same classes, all of them."""
+        self._check_known_labels(y)
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return
+        present = unique_labels(y)
+        if not np.array_equal(present, self.classes_):
+            raise ValueError(
+                "warm_start=True continues the previous fit, so y must have the same classes "
+                f"as before: the previous fit had {self.classes_.tolist()}, y has "
+                f"{present.tolist()}. Set warm_start=False to fit from scratch, or use "
+                "partial_fit, which accepts a subset of the classes."
+            )
 
     def _check_known_labels(self, y):
         if self._label_binarizer.y_type_ == "multilabel-indicator":
@@ -274,6 +301,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                 f"class_weight has weights for {unknown}, which are not classes of y "
                 f"({self.classes_.tolist()}). Give weights only for classes that occur."
             )
+        for label, weight in self.class_weight.items():
+            _check_class_weight_value(label, weight)
         per_class = np.array([self.class_weight.get(c, 1.0) for c in self.classes_.tolist()])
         return per_class[np.searchsorted(self.classes_, y)]
 

@@ -6,7 +6,6 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseScratchMLP
 from ._docs import estimator_docstring
@@ -164,10 +163,8 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _encode_y(self, y, *, reset, classes=None):
+    def _encode_y(self, y, *, reset, incremental, classes=None):
         y = np.asarray(y, dtype=np.float64)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and (np.any(y < 0) or np.sum(y) <= 0):
             raise ValueError(
                 "loss='poisson' needs non-negative targets with a positive sum; "

@@ -53,12 +53,30 @@ def softmax(z: np.ndarray, out: np.ndarray) -> None:
     out /= out.sum(axis=1, keepdims=True)
 
 
+def largest_finite_exp_input(dtype) -> np.floating:
+    """The largest ``z`` of ``dtype`` whose ``exp(z)`` is finite in ``dtype``.
+
+    ``log(finfo.max)`` rounded to float32 lands just above the true value, and its ``exp``
+    overflows; stepping down to the next representable number fixes that.
+    """
+    dtype = np.dtype(dtype)
+    z = np.log(np.finfo(dtype).max, dtype=dtype)
+    with np.errstate(over="ignore"):
+        while not np.isfinite(np.exp(z)):
+            z = np.nextafter(z, dtype.type(0))
+    return z
+
+
+_EXP_CAPS = {np.dtype(t): largest_finite_exp_input(t) for t in (np.float32, np.float64)}
+
+
 def exp(z: np.ndarray, out: np.ndarray) -> None:
     """``f(z) = exp(z)``, the inverse of the log link of the Poisson loss.
 
-    ``z`` is capped at the log of the largest float so that the result stays finite.
+    ``z`` is capped at the largest value whose exponential is finite in its dtype, so that
+    the result stays finite in float32 as in float64.
     """
-    np.minimum(z, np.log(np.finfo(out.dtype).max), out=out)
+    np.minimum(z, _EXP_CAPS[out.dtype], out=out)
     np.exp(out, out=out)
 
 

@@ -10,6 +10,7 @@ which applies to weights only, is one contiguous slice.
 ``forward`` is the only forward pass: training, prediction and validation all call it.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -272,6 +273,42 @@ def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads) -> fl
     # second finds them in cache
     add_penalty_gradient(params, spec, grads, total_weight, workspace)
     return loss + penalty(params, spec, total_weight)
+
+
+# Hidden activations whose outputs lie in [-1, 1]; every other one has |f(z)| <= |z|.
+_BOUNDED_BY_ONE = ("sigmoid", "tanh")
+
+
+def logit_bound(params, spec, x_max) -> float:
+    """An upper bound on ``|z|`` in every layer, for inputs with every ``|x| <= x_max``.
+
+    Layer by layer, ``|z_j| <= max|a_prev| * sum_i |W_ij| + |b_j|``; a sigmoid or tanh layer
+    brings the bound back to 1. Computed in float64 from a pass over the parameters (about
+    one optimizer step), it proves in most cases that the forward pass cannot overflow
+    without running it. It is infinite when the parameters are too large for such a proof.
+    """
+    bound = float(x_max)
+    last = spec.n_layers - 1
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
+            largest_column = float(np.abs(W).sum(axis=0, dtype=np.float64).max(initial=0.0))
+            bound = bound * largest_column + float(np.abs(b).max(initial=0.0))
+            if i < last and spec.hidden_activation in _BOUNDED_BY_ONE:
+                bound = min(bound, 1.0)
+    return bound if math.isfinite(bound) else math.inf
+
+
+def outputs_are_finite(params, spec, X, x_max) -> bool:
+    """Whether the network's outputs on every row of ``X`` (``|X| <= x_max``) are finite.
+
+    When :func:`logit_bound` leaves a margin of 2 below the dtype's largest number, no sum in
+    the forward pass can overflow and the answer is yes without a forward pass; otherwise
+    the outputs are computed and looked at.
+    """
+    if logit_bound(params, spec, x_max) < float(np.finfo(params.flat.dtype).max) / 2:
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(predict(params, spec, X)).all())
 
 
 def chunk_rows(layer_sizes, n_rows, budget_bytes=2**23, itemsize=8) -> int:

@@ -17,6 +17,11 @@ from . import fused
 class Optimizer:
     """Common interface: ``step`` per batch, ``end_epoch`` and ``on_plateau`` per epoch.
 
+    What an optimizer has learnt (its ``_state`` attributes: velocity, moments, step count,
+    the current learning rate) can be saved with ``state`` and put back with ``restore``, so
+    that a diverging epoch can be undone completely, and carried into an optimizer built with
+    new hyper-parameters with ``resume_from``.
+
     Parameters
     ----------
     n_params : int
@@ -34,6 +39,33 @@ class Optimizer:
         self.learning_rate_init = float(learning_rate)
         self.learning_rate = float(learning_rate)
         self.n_params, self.dtype = n_params, np.dtype(dtype)
+
+    _state: tuple = ("learning_rate",)
+
+    def state(self) -> dict:
+        """A copy of what this optimizer has learnt, for :meth:`restore`."""
+        return {name: np.copy(getattr(self, name)) for name in self._state}
+
+    def restore(self, state: dict) -> None:
+        """Put back a :meth:`state`; arrays are copied into the existing ones."""
+        for name, value in state.items():
+            current = getattr(self, name)
+            if isinstance(current, np.ndarray):
+                current[...] = value
+            else:
+                setattr(self, name, type(current)(value))
+
+    def resume_from(self, previous: "Optimizer") -> None:
+        """Continue where ``previous`` (of the same class and size) stopped.
+
+        Its velocity or moments carry over, and so does its current learning rate unless
+        the initial learning rate has changed since (``set_params(learning_rate=...)`` between
+        two ``partial_fit`` calls then takes effect at once). ``previous`` is not modified.
+        """
+        state = previous.state()
+        if previous.learning_rate_init != self.learning_rate_init:
+            state.pop("learning_rate")
+        self.restore(state)
 
     def fits(self, params: np.ndarray) -> bool:
         """Whether this optimizer's state matches ``params`` (size and dtype)."""
@@ -86,6 +118,8 @@ class SGD(Optimizer):
         self.schedule = schedule
         self.power_t = float(power_t)
         self.velocity = np.zeros(n_params, dtype=dtype)
+
+    _state = ("learning_rate", "velocity")
 
     def step(self, params, grad):
         if self.momentum == 0:
@@ -152,6 +186,8 @@ class Adam(Optimizer):
         # temporary array (the factors (1 - beta) are put back in the step's constants).
         self.m_scaled = np.zeros(n_params, dtype=dtype)
         self.v_scaled = np.zeros(n_params, dtype=dtype)
+
+    _state = ("learning_rate", "t", "m_scaled", "v_scaled")
 
     def step(self, params, grad):
         self.t += 1

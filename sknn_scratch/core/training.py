@@ -10,6 +10,7 @@ A run whose loss or parameters stop being finite raises :class:`TrainingDiverged
 putting back the parameters it had at the start of that epoch: no NaN is left behind.
 """
 
+import copy
 import math
 import time
 import warnings
@@ -20,11 +21,22 @@ import scipy.optimize
 import scipy.sparse as sp
 
 from .losses import loss_value
-from .network import Workspace, loss_and_gradient, predict
+from .network import Workspace, loss_and_gradient, outputs_are_finite, predict
 
 
-class TrainingDivergedError(ArithmeticError):
-    """Raised when the loss or the parameters become infinite or NaN during training."""
+class TrainingDivergedError(ValueError, ArithmeticError):
+    """Raised when the loss, the parameters or the outputs become infinite or NaN in training.
+
+    A ``ValueError`` (scikit-learn raises one for the same situation, and model selection
+    tools catch it) and an ``ArithmeticError``. ``epoch`` is the epoch (or L-BFGS iteration)
+    that failed. ``recovered`` is True when early stopping kept its best validated
+    parameters instead of those from the start of the failing epoch.
+    """
+
+    def __init__(self, message, epoch=None, recovered=False):
+        super().__init__(message)
+        self.epoch = epoch
+        self.recovered = recovered
 
 
 @dataclass
@@ -39,6 +51,10 @@ class TrainingHistory:
     validation_scores: list = field(default_factory=list)
     validation_loss_curve: list = field(default_factory=list)
     best_validation_score: float = -math.inf
+
+    def copy(self) -> "TrainingHistory":
+        """An independent copy (a failed fit then leaves the original untouched)."""
+        return copy.deepcopy(self)
 
 
 @dataclass
@@ -55,20 +71,47 @@ class Validation:
     score: object
 
 
-def _diverged(where, epoch):
+_STOCHASTIC_ADVICE = (
+    "Use a smaller learning_rate, or scale the inputs (e.g. with StandardScaler) and, for "
+    "regression, the targets."
+)
+_LBFGS_ADVICE = (
+    "Scale the inputs (e.g. with StandardScaler) and, for regression, the targets, or increase "
+    "alpha."
+)
+
+
+_KEPT_EPOCH_START = "The parameters from the start of that epoch were kept."
+
+
+def _diverged(what, epoch, advice, kept=_KEPT_EPOCH_START, recovered=False):
     return TrainingDivergedError(
-        f"Training diverged at epoch {epoch}: the {where} became infinite or NaN. The "
-        "parameters from the start of that epoch were kept. Use a smaller learning_rate "
-        "(or scale the inputs, e.g. with StandardScaler)."
+        f"Training diverged at epoch {epoch}: the {what} became infinite or NaN. {kept} "
+        f"{advice}",
+        epoch=epoch,
+        recovered=recovered,
     )
 
 
-def _what_diverged(loss, params):
-    """``"loss"`` or ``"parameters"``, whichever is no longer finite first; else None."""
+def _input_bound(X):
+    """The largest ``|x|`` in ``X`` (dense or sparse), as a Python float."""
+    values = X.data if sp.issparse(X) else X
+    return float(np.abs(values).max(initial=0.0))
+
+
+def _what_diverged(loss, params, spec, X, x_max):
+    """What is no longer finite after an epoch (loss, parameters or outputs), or None.
+
+    The outputs on the training data are checked too: the loss is measured on each batch
+    before its step, so the parameters left by the last step could still make the network
+    overflow (finite weights, infinite predictions) without the loss ever showing it.
+    """
     if not math.isfinite(loss):
         return "loss"
     if not np.isfinite(params.flat).all():
         return "parameters"
+    if not outputs_are_finite(params, spec, X, x_max):
+        return "outputs on the training data"
     return None
 
 
@@ -118,8 +161,8 @@ def _update_no_improvement(history, tol, loss, score, best_params, params):
     """One epoch's bookkeeping for convergence (scikit-learn's rules).
 
     With early stopping, an epoch counts as "no improvement" unless the validation score
-    beat the best by ``tol``, and the best parameters are remembered. Otherwise the same is
-    done with the training loss.
+    beat the best by ``tol``, and the best parameters are remembered (the function then
+    returns True). Otherwise the same is done with the training loss.
     """
     if score is not None:
         if score < history.best_validation_score + tol:
@@ -129,12 +172,14 @@ def _update_no_improvement(history, tol, loss, score, best_params, params):
         if score > history.best_validation_score:
             history.best_validation_score = score
             best_params[...] = params.flat
+            return True
     else:
         if loss > history.best_loss - tol:
             history.no_improvement_count += 1
         else:
             history.no_improvement_count = 0
         history.best_loss = min(history.best_loss, loss)
+    return False
 
 
 def _report(history, validation_loss, seconds):
@@ -148,11 +193,14 @@ def _report(history, validation_loss, seconds):
 
 
 def _evaluate(params, spec, validation):
-    """Loss and score of the current network on the held-out data."""
+    """Loss and score of the current network on the held-out data; None for both when its
+    outputs or the loss there are not finite (the training data's were)."""
     prob, logits = predict(params, spec, validation.X, return_logits=True)
     loss = loss_value(
         spec.loss, spec.output_activation, validation.Y, logits, prob, validation.sample_weight
     )
+    if not (math.isfinite(loss) and np.isfinite(prob).all()):
+        return None, None
     return loss, float(validation.score(prob))
 
 
@@ -252,34 +300,48 @@ def train_stochastic(
     y_buffer = None if full_batch else _row_buffer(Y, batch_size)
     total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
     best_params = params.flat.copy() if validation is not None else None
-    epoch_start = np.empty_like(params.flat)
+    saved = _EpochStart(params, optimizer)
+    x_max = _input_bound(X)
+    # the epoch whose parameters best_params holds (with warm_start, the previous fit's best)
+    best_epoch = history.n_iter if validation is not None and history.validation_scores else None
 
     converged = False
     try:
         for _ in range(epochs):
             started = time.perf_counter()
-            epoch_start[...] = params.flat
+            saved.save()
             order = rng.permutation(n_samples) if shuffle and not full_batch else None
             loss_sum = _descend_one_epoch(
                 params, spec, X, Y, sample_weight, optimizer, order, batch_size,
                 workspace, grads, (x_buffer, y_buffer),
             )  # fmt: skip
-            what = _what_diverged(loss_sum, params)
+            what = _what_diverged(loss_sum, params, spec, X, x_max)
+            validation_loss = score = None
+            if what is None and validation is not None:
+                validation_loss, score = _evaluate(params, spec, validation)
+                if score is None:
+                    what = "outputs on the validation data"
             if what is not None:
-                params.flat[...] = epoch_start
-                raise _diverged(what, history.n_iter + 1)
+                saved.restore()
+                if best_epoch is None:
+                    raise _diverged(what, history.n_iter + 1, _STOCHASTIC_ADVICE)
+                params.flat[...] = best_params
+                kept = (
+                    f"Early stopping kept the parameters of epoch {best_epoch}, which had the "
+                    f"best validation score ({history.best_validation_score:.6g})."
+                )
+                raise _diverged(what, history.n_iter + 1, _STOCHASTIC_ADVICE, kept, True)
+
             history.n_iter += 1
             history.t += n_samples
             history.loss_curve.append(loss_sum / total_weight)
-
-            validation_loss = score = None
             if validation is not None:
-                validation_loss, score = _evaluate(params, spec, validation)
                 history.validation_loss_curve.append(validation_loss)
                 history.validation_scores.append(score)
-            _update_no_improvement(
+            if _update_no_improvement(
                 history, tol, history.loss_curve[-1], score, best_params, params
-            )
+            ):
+                best_epoch = history.n_iter
             optimizer.end_epoch(history.t)
             if verbose:
                 _report(history, validation_loss, time.perf_counter() - started)
@@ -296,17 +358,43 @@ def train_stochastic(
     except KeyboardInterrupt:
         # as scikit-learn does, an interrupted fit keeps what it has learnt so far
         if not np.isfinite(params.flat).all():
-            params.flat[...] = epoch_start
+            saved.restore()
         warnings.warn(
             f"Training interrupted by the user during epoch {history.n_iter + 1}; the "
             "parameters reached so far are kept.",
             UserWarning,
             stacklevel=2,
         )
+    except TrainingDivergedError:
+        raise  # the parameters to keep are in place
+    except BaseException:
+        saved.restore()  # whatever failed mid-epoch, leave no half-done epoch behind
+        raise
 
     if validation is not None:
         params.flat[...] = best_params
     return converged
+
+
+class _EpochStart:
+    """The parameters and the optimizer's state at the start of an epoch, to go back to.
+
+    ``save`` copies them into the same buffer every epoch (a pass over the parameters, small
+    next to an epoch's batches); ``restore`` undoes everything the epoch did.
+    """
+
+    def __init__(self, params, optimizer):
+        self.params, self.optimizer = params, optimizer
+        self.flat = np.empty_like(params.flat)
+        self.optimizer_state = None
+
+    def save(self):
+        self.flat[...] = self.params.flat
+        self.optimizer_state = self.optimizer.state()
+
+    def restore(self):
+        self.params.flat[...] = self.flat
+        self.optimizer.restore(self.optimizer_state)
 
 
 def train_lbfgs(
@@ -327,6 +415,7 @@ def train_lbfgs(
     workspace = Workspace(spec.layer_sizes, n_samples, params.flat.dtype)
     grads = params.zeros_like()
     start_flat = params.flat.copy()
+    curve_length = len(history.loss_curve)
 
     def loss_and_flat_gradient(flat):
         params.flat[...] = flat
@@ -354,11 +443,29 @@ def train_lbfgs(
             callback=record,
             options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
         )
-    if not (np.isfinite(result.x).all() and np.isfinite(result.fun)):
-        params.flat[...] = start_flat
-        raise _diverged("loss", history.n_iter + result.nit)
     params.flat[...] = result.x
+    what = _what_diverged(float(result.fun), params, spec, X, _input_bound(X))
+    if what is not None:
+        params.flat[...] = start_flat
+        del history.loss_curve[curve_length:]  # the curve matches the parameters kept
+        raise _diverged(
+            what, history.n_iter + max(int(result.nit), 1), _LBFGS_ADVICE,
+            kept="The parameters it started from were kept.",
+        )  # fmt: skip
     history.n_iter += int(result.nit)
     history.t += n_samples
     history.best_loss = min(history.best_loss, float(result.fun))
-    return result.status == 0
+    return _lbfgs_converged(result, max_iter, max_fun, tol)
+
+
+def _lbfgs_converged(result, max_iter, max_fun, tol):
+    """Whether L-BFGS-B stopped because it converged rather than at one of its caps.
+
+    SciPy may report convergence on the very evaluation that reaches ``max_fun``, and one
+    evaluation past the cap; a run that used up either cap counts as converged only if its
+    final gradient is below ``tol`` (L-BFGS-B's own test).
+    """
+    if np.max(np.abs(result.jac), initial=0.0) <= tol:
+        return True
+    at_cap = result.nit >= max_iter or result.nfev >= max_fun
+    return result.status == 0 and not at_cap
