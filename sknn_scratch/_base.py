@@ -304,11 +304,7 @@ class BaseScratchMLP(BaseEstimator):
             epsilon=self.epsilon,
         )
         previous = getattr(self, "_optimizer", None)
-        if (
-            incremental
-            and type(previous) is type(optimizer)
-            and previous.fits(params.flat)
-        ):
+        if incremental and type(previous) is type(optimizer) and previous.fits(params.flat):
             optimizer.resume_from(previous)
         return optimizer
 

@@ -86,8 +86,7 @@ _KEPT_EPOCH_START = "The parameters from the start of that epoch were kept."
 
 def _diverged(what, epoch, advice, kept=_KEPT_EPOCH_START, recovered=False):
     return TrainingDivergedError(
-        f"Training diverged at epoch {epoch}: the {what} became infinite or NaN. {kept} "
-        f"{advice}",
+        f"Training diverged at epoch {epoch}: the {what} became infinite or NaN. {kept} {advice}",
         epoch=epoch,
         recovered=recovered,
     )
