@@ -51,9 +51,9 @@ def _hidden_layer_sizes(hidden_size) -> tuple:
     return tuple(int(n) for n in sizes)
 
 
-def _grew(curve, tol) -> bool:
-    """Whether a loss curve ended above both its start and its best by more than ``tol``."""
-    return len(curve) > 1 and curve[-1] > max(curve[0], min(curve) + tol)
+def _ended_above_best(curve, tol) -> bool:
+    """Whether a loss curve's last value is above its best by more than ``tol``."""
+    return len(curve) > 1 and curve[-1] > min(curve) + tol
 
 
 class TrainingDivergedWarning(ConvergenceWarning):
@@ -390,12 +390,16 @@ class BaseScratchMLP(BaseEstimator):
                 f"{self.max_fun} loss evaluations before the gradient fell below tol="
                 f"{self.tol}. Increase epochs or max_fun, or scale the data."
             )
-        elif _grew(history.loss_curve[epochs_before:], self.tol):
+        elif not self.early_stopping and _ended_above_best(
+            history.loss_curve[epochs_before:], self.tol
+        ):
             curve = history.loss_curve[epochs_before:]
+            best = int(np.argmin(curve))
             message = (
-                f"The {self.solver} optimizer ran all epochs={self.epochs} and the training "
-                f"loss grew, from {min(curve):.6g} at best to {curve[-1]:.6g} at the last "
-                "epoch: training is unstable. Use a smaller learning_rate, or scale the data."
+                f"The {self.solver} optimizer ran all epochs={self.epochs} and has not "
+                f"converged: the training loss ended at {curve[-1]:.6g}, above its best of "
+                f"{curve[best]:.6g} (epoch {epochs_before + best + 1}). Use a smaller "
+                "learning_rate, or scale the data."
             )
         else:
             message = (

@@ -238,8 +238,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
 
     def _check_same_classes(self, y):
         """A warm-started fit continues the same output layer: the same classes, all of them."""
-        self._check_known_labels(y)
         if self._label_binarizer.y_type_ == "multilabel-indicator":
+            self._check_known_labels(y)
             return
         present = unique_labels(y)
         if not np.array_equal(present, self.classes_):

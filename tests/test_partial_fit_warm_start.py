@@ -155,7 +155,7 @@ def test_warm_start_keeps_the_network_shape(iris):
     with pytest.raises(ValueError, match="layer sizes"):
         clf.fit(X, y)
     clf.set_params(hidden_size=3)
-    with pytest.raises(ValueError, match=r"labels \[3\] that are not in classes_"):
+    with pytest.raises(ValueError, match=r"had \[0, 1, 2\], y has \[1, 2, 3\]"):
         clf.fit(X, y + 1)
 
 

@@ -55,6 +55,11 @@ class Optimizer:
             else:
                 setattr(self, name, type(current)(value))
 
+    def is_finite(self) -> bool:
+        """Whether every number of the state is finite (Adam's squared gradients can overflow
+        while the parameters stay finite, and would then freeze them for good)."""
+        return all(np.isfinite(getattr(self, name)).all() for name in self._state)
+
     def resume_from(self, previous: "Optimizer") -> None:
         """Continue where ``previous`` (of the same class and size) stopped.
 

@@ -95,11 +95,13 @@ def _diverged(what, epoch, advice, kept=_KEPT_EPOCH_START, recovered=False):
 def _input_bound(X):
     """The largest ``|x|`` in ``X`` (dense or sparse), as a Python float."""
     values = X.data if sp.issparse(X) else X
-    return float(np.abs(values).max(initial=0.0))
+    if values.size == 0:
+        return 0.0
+    return max(float(values.max()), -float(values.min()))  # no |X| temporary of X's size
 
 
-def _what_diverged(loss, params, spec, X, x_max):
-    """What is no longer finite after an epoch (loss, parameters or outputs), or None.
+def _what_diverged(loss, params, spec, X, x_max, optimizer=None):
+    """What is no longer finite after an epoch (loss, parameters, optimizer or outputs), or None.
 
     The outputs on the training data are checked too: the loss is measured on each batch
     before its step, so the parameters left by the last step could still make the network
@@ -109,6 +111,8 @@ def _what_diverged(loss, params, spec, X, x_max):
         return "loss"
     if not np.isfinite(params.flat).all():
         return "parameters"
+    if optimizer is not None and not optimizer.is_finite():
+        return "optimizer's state (moments or velocity)"
     if not outputs_are_finite(params, spec, X, x_max):
         return "outputs on the training data"
     return None
@@ -314,7 +318,7 @@ def train_stochastic(
                 params, spec, X, Y, sample_weight, optimizer, order, batch_size,
                 workspace, grads, (x_buffer, y_buffer),
             )  # fmt: skip
-            what = _what_diverged(loss_sum, params, spec, X, x_max)
+            what = _what_diverged(loss_sum, params, spec, X, x_max, optimizer)
             validation_loss = score = None
             if what is None and validation is not None:
                 validation_loss, score = _evaluate(params, spec, validation)
