@@ -8,6 +8,7 @@ Everything numerical happens in :mod:`sknn_scratch.core`; this module only trans
 between scikit-learn's conventions and the core's.
 """
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -54,6 +55,13 @@ def _hidden_layer_sizes(hidden_size) -> tuple:
 def _ended_above_best(curve, tol) -> bool:
     """Whether a loss curve's last value is above its best by more than ``tol``."""
     return len(curve) > 1 and curve[-1] > min(curve) + tol
+
+
+def _exponent_of_two_near(mean_weight) -> int:
+    """0 for a mean sample weight within 2**±60 of 1, else ``k`` with ``2**k`` nearest to it."""
+    if 2.0**-60 <= mean_weight <= 2.0**60:
+        return 0
+    return min(round(math.log2(mean_weight)), 1023)
 
 
 class TrainingDivergedWarning(ConvergenceWarning):
@@ -141,17 +149,23 @@ class BaseScratchMLP(BaseEstimator):
         return (X.tocsr() if sp.issparse(X) else X), y
 
     def _combined_sample_weight(self, X, y, sample_weight, incremental):
-        """``sample_weight`` times any class weights; None when every weight is one."""
+        """``sample_weight`` times any class weights, and the power of two they were divided by.
+
+        None (and 1) when every weight is one. Weights whose total is far outside float range
+        are divided by a power of two, which is exact: the loss is their weighted mean and the
+        L2 term is ``alpha / total``, so dividing ``alpha`` by the same number (see
+        ``_network_spec``) leaves the model and its loss unchanged.
+        """
         extra = self._extra_sample_weight(y, incremental)
         if sample_weight is None and extra is None:
-            return None
+            return None, 1.0
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=True
         )
         if extra is not None:
             sample_weight *= extra
         with np.errstate(over="ignore"):
-            total = float(sample_weight.sum())
+            total = float(sample_weight.sum(dtype=np.float64))
         if not np.isfinite(total):
             raise ValueError(
                 f"The sample weights sum to {total} in {X.dtype}: the loss is their weighted "
@@ -163,7 +177,10 @@ class BaseScratchMLP(BaseEstimator):
                 "Every sample has weight zero (sample_weight times class_weight): there is "
                 "nothing to fit."
             )
-        return sample_weight
+        exponent = _exponent_of_two_near(total / len(sample_weight))
+        if exponent:
+            np.ldexp(sample_weight, -exponent, out=sample_weight)  # divides by 2**exponent
+        return sample_weight, 2.0**exponent
 
     def _batch_size(self, n_samples) -> int:
         if self.batch_size is None:
@@ -179,13 +196,13 @@ class BaseScratchMLP(BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _network_spec(self, layer_sizes) -> NetworkSpec:
+    def _network_spec(self, layer_sizes, weight_scale=1.0) -> NetworkSpec:
         return NetworkSpec(
             layer_sizes=tuple(layer_sizes),
             hidden_activation=self.activation,
             output_activation=self._output_activation(),
             loss=self.loss,
-            alpha=float(self.alpha),
+            alpha=float(self.alpha) / weight_scale,
         )
 
     def _starting_parameters(self, spec, reset, rng, dtype) -> Parameters:
@@ -242,7 +259,9 @@ class BaseScratchMLP(BaseEstimator):
             X = X.astype(self.coefs_[0].dtype)
         Y = self._encode_y(y, reset=reset, incremental=incremental, classes=classes)
         Y = Y.astype(X.dtype, copy=False)
-        sample_weight = self._combined_sample_weight(X, y, sample_weight, incremental)
+        sample_weight, weight_scale = self._combined_sample_weight(
+            X, y, sample_weight, incremental
+        )
         if sample_weight is not None:
             # a zero weight removes its sample, exactly
             kept = sample_weight > 0
@@ -250,7 +269,7 @@ class BaseScratchMLP(BaseEstimator):
                 X, y, Y, sample_weight = X[kept], y[kept], Y[kept], sample_weight[kept]
 
         hidden = _hidden_layer_sizes(self.hidden_size)
-        spec = self._network_spec((X.shape[1], *hidden, Y.shape[1]))
+        spec = self._network_spec((X.shape[1], *hidden, Y.shape[1]), weight_scale)
         rng = check_random_state(self.random_state)
         params = self._starting_parameters(spec, reset, rng, X.dtype)
         history = TrainingHistory() if reset else self._history.copy()

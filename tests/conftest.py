@@ -1,6 +1,9 @@
 """Test-session settings shared by every test module."""
 
+import os
+
 import pytest
+from hypothesis import settings
 from threadpoolctl import threadpool_limits
 
 
@@ -9,3 +12,13 @@ def one_blas_thread_per_worker():
     """pytest-xdist runs one worker per core; a multi-threaded BLAS in each would oversubscribe."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+# Hypothesis: 60 examples per property by default; CI draws them from a fixed seed so that a
+# green run stays green (HYPOTHESIS_PROFILE=thorough explores 1000 fresh ones per property).
+settings.register_profile("default", max_examples=60, deadline=None)
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
+)

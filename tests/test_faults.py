@@ -133,7 +133,7 @@ def test_finite_weights_with_infinite_outputs_count_as_divergence(dtype, batch_s
         try:
             reg.fit(X, y)
         except TrainingDivergedError as error:
-            assert "outputs on the training data" in str(error) or "loss" in str(error)
+            assert "values on the training data" in str(error) or "loss" in str(error)
         assert np.isfinite(reg.predict(X)).all()
 
 
@@ -378,3 +378,19 @@ def test_sample_weights_summing_to_infinity_are_refused(iris):
     weights = np.full(len(y), 1e307)
     with pytest.raises(ValueError, match="sample weights sum to inf"):
         ScratchMLPClassifier(hidden_size=3).fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("exponent", [-200, 200, 1000])
+def test_huge_or_tiny_sample_weights_fit_as_their_ratios_say(iris, exponent):
+    # the loss is a weighted mean plus alpha / total_weight * |W|^2 / 2: weights and alpha
+    # multiplied by the same power of two describe the same model, bit for bit
+    X, y = iris
+    params = dict(hidden_size=3, epochs=5, random_state=0, class_weight={0: 3.0})
+    reference = fit_quietly(ScratchMLPClassifier(alpha=1e-3, **params), X, y)
+    weights = np.ldexp(np.ones(len(y)), exponent)
+    scaled = fit_quietly(
+        ScratchMLPClassifier(alpha=float(np.ldexp(1e-3, exponent)), **params),
+        X, y, sample_weight=weights,
+    )  # fmt: skip
+    assert scaled.loss_curve_ == reference.loss_curve_
+    assert all(np.array_equal(a, b) for a, b in zip(scaled.coefs_, reference.coefs_))

@@ -6,21 +6,21 @@ or raises TrainingDivergedError; a diverging partial_fit changes nothing; class 
 accepted exactly when they are finite numbers >= 0; a refused refit leaves the model whole.
 """
 
+import math
 import pickle
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor, TrainingDivergedError
 from sknn_scratch.core.activations import exp
 
-PROPERTY_SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+# the number of examples comes from the profile loaded in conftest.py
+PROPERTY_SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])
 
 
 def _data(seed, n_samples=40, n_features=3):
@@ -53,6 +53,12 @@ def _snapshot(estimator):
     rate_exponent=st.integers(-3, 8),
     batch_size=st.sampled_from([None, 4, 16]),
 )
+# found by hypothesis: the first layer overflowed in float32 behind a sigmoid, which turned
+# it back into finite outputs; predict then warned of an overflow
+@example(
+    seed=0, classifier=True, loss_choice=False, activation="sigmoid", solver="sgd",
+    dtype=np.float32, input_exponent=25, rate_exponent=6, batch_size=16,
+)  # fmt: skip
 def test_every_fit_ends_with_finite_outputs_on_its_training_data(
     seed, classifier, loss_choice, activation, solver, dtype, input_exponent, rate_exponent,
     batch_size,
@@ -132,9 +138,12 @@ def test_class_weight_is_accepted_exactly_when_finite_and_non_negative(weight, l
     clf = ScratchMLPClassifier(hidden_size=2, epochs=1, class_weight={label: weight})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if _valid_class_weight(weight):
+        if _valid_class_weight(weight) and math.isfinite(weight * int(np.sum(y == label))):
             clf.fit(X, y)
             assert np.isfinite(clf.predict_proba(X)).all()
+        elif _valid_class_weight(weight):  # valid, but the weights' total overflows
+            with pytest.raises(ValueError, match="sample weights sum to inf"):
+                clf.fit(X, y)
         else:
             with pytest.raises(ValueError, match=r"class_weight\["):
                 clf.fit(X, y)

@@ -282,33 +282,41 @@ _BOUNDED_BY_ONE = ("sigmoid", "tanh")
 def logit_bound(params, spec, x_max) -> float:
     """An upper bound on ``|z|`` in every layer, for inputs with every ``|x| <= x_max``.
 
-    Layer by layer, ``|z_j| <= max|a_prev| * sum_i |W_ij| + |b_j|``; a sigmoid or tanh layer
-    brings the bound back to 1. Computed in float64 from a pass over the parameters (about
-    one optimizer step), it proves in most cases that the forward pass cannot overflow
-    without running it. It is infinite when the parameters are too large for such a proof.
+    Layer by layer, ``|z_j| <= max|a_prev| * sum_i |W_ij| + |b_j|``; after a sigmoid or tanh
+    layer ``|a|`` is at most 1 again. The largest of the layers' bounds is returned. Computed
+    in float64 from a pass over the parameters (about one optimizer step), it proves in most
+    cases that the forward pass cannot overflow without running it. It is infinite when the
+    parameters are too large for such a proof.
     """
-    bound = float(x_max)
-    last = spec.n_layers - 1
+    largest_input = float(x_max)  # a bound on |a_prev|
+    largest_z = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
-        for i, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
+        for W, b in zip(params.coefs, params.intercepts):
             largest_column = float(np.abs(W).sum(axis=0, dtype=np.float64).max(initial=0.0))
-            bound = bound * largest_column + float(np.abs(b).max(initial=0.0))
-            if i < last and spec.hidden_activation in _BOUNDED_BY_ONE:
-                bound = min(bound, 1.0)
-    return bound if math.isfinite(bound) else math.inf
+            z_bound = largest_input * largest_column + float(np.abs(b).max(initial=0.0))
+            largest_z = max(largest_z, z_bound)
+            bounded = spec.hidden_activation in _BOUNDED_BY_ONE
+            largest_input = min(z_bound, 1.0) if bounded else z_bound
+    return largest_z if math.isfinite(largest_z) else math.inf
 
 
-def outputs_are_finite(params, spec, X, x_max) -> bool:
-    """Whether the network's outputs on every row of ``X`` (``|X| <= x_max``) are finite.
+def forward_is_finite(params, spec, X, x_max) -> bool:
+    """Whether the forward pass on every row of ``X`` (``|X| <= x_max``) stays finite.
 
-    When :func:`logit_bound` leaves a margin of 2 below the dtype's largest number, no sum in
-    the forward pass can overflow and the answer is yes without a forward pass; otherwise
-    the outputs are computed and looked at.
+    Every layer counts, not only the outputs: a sigmoid turns an overflowed ``z`` back into
+    a finite 1, but such a network is broken (its gradients would be NaN). When
+    :func:`logit_bound` leaves a margin of 2 below the dtype's largest number, no sum can
+    overflow and the answer is yes without a forward pass; otherwise the forward pass runs
+    with floating-point overflow made an error.
     """
     if logit_bound(params, spec, x_max) < float(np.finfo(params.flat.dtype).max) / 2:
         return True
-    with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.isfinite(predict(params, spec, X)).all())
+    with np.errstate(over="raise", invalid="raise"):
+        try:
+            outputs = predict(params, spec, X)
+        except FloatingPointError:
+            return False
+    return bool(np.isfinite(outputs).all())
 
 
 def chunk_rows(layer_sizes, n_rows, budget_bytes=2**23, itemsize=8) -> int:

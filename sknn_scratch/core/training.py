@@ -21,7 +21,7 @@ import scipy.optimize
 import scipy.sparse as sp
 
 from .losses import loss_value
-from .network import Workspace, loss_and_gradient, outputs_are_finite, predict
+from .network import Workspace, forward_is_finite, loss_and_gradient, predict
 
 
 class TrainingDivergedError(ValueError, ArithmeticError):
@@ -103,7 +103,7 @@ def _input_bound(X):
 def _what_diverged(loss, params, spec, X, x_max, optimizer=None):
     """What is no longer finite after an epoch (loss, parameters, optimizer or outputs), or None.
 
-    The outputs on the training data are checked too: the loss is measured on each batch
+    The forward pass on the training data is checked too: the loss is measured on each batch
     before its step, so the parameters left by the last step could still make the network
     overflow (finite weights, infinite predictions) without the loss ever showing it.
     """
@@ -113,8 +113,8 @@ def _what_diverged(loss, params, spec, X, x_max, optimizer=None):
         return "parameters"
     if optimizer is not None and not optimizer.is_finite():
         return "optimizer's state (moments or velocity)"
-    if not outputs_are_finite(params, spec, X, x_max):
-        return "outputs on the training data"
+    if not forward_is_finite(params, spec, X, x_max):
+        return "network's values on the training data"
     return None
 
 
@@ -198,7 +198,11 @@ def _report(history, validation_loss, seconds):
 def _evaluate(params, spec, validation):
     """Loss and score of the current network on the held-out data; None for both when its
     outputs or the loss there are not finite (the training data's were)."""
-    prob, logits = predict(params, spec, validation.X, return_logits=True)
+    with np.errstate(over="raise", invalid="raise"):
+        try:
+            prob, logits = predict(params, spec, validation.X, return_logits=True)
+        except FloatingPointError:  # some layer overflowed (see network.forward_is_finite)
+            return None, None
     loss = loss_value(
         spec.loss, spec.output_activation, validation.Y, logits, prob, validation.sample_weight
     )
