@@ -44,10 +44,11 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
     Parameters
     ----------
 {parameters}    class_weight : dict, "balanced" or None, default=None
-        Weights per class, multiplied into ``sample_weight``; a class missing from the dict
-        has weight 1. ``"balanced"`` weights each class by ``n_samples / (n_classes * count)``
-        (for multilabel targets, the product of each label's balanced weight; it needs the
-        whole training set, so ``partial_fit`` takes a dict only).
+        Weights per class, multiplied into ``sample_weight``: finite numbers ``>= 0``; a
+        class missing from the dict has weight 1. ``"balanced"`` weights each class by
+        ``n_samples / (n_classes * count)`` (for multilabel targets, the product of each
+        label's balanced weight; it needs the whole training set, so ``partial_fit`` takes a
+        dict only).
 
     Attributes
     ----------
