@@ -4,6 +4,8 @@ import os
 
 import pytest
 from hypothesis import settings
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 
@@ -22,3 +24,18 @@ settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
 )
+
+
+# Data sets most test modules use; a module that needs another variant defines its own.
+@pytest.fixture(scope="session")
+def iris():
+    """Iris with standardised features."""
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="session")
+def diabetes():
+    """Diabetes with standardised features and target."""
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), (y - y.mean()) / y.std()

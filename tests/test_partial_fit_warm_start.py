@@ -4,18 +4,12 @@ import numpy as np
 import pytest
 from _helpers import fit_quietly
 from _sklearn_twin import initial_weights, max_weight_diff, sklearn_from_weights
-from sklearn.datasets import load_diabetes, load_digits, load_iris
+from sklearn.datasets import load_diabetes, load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def test_partial_fit_over_chunks_reaches_the_accuracy_of_fit():

@@ -15,24 +15,10 @@ import warnings
 import numpy as np
 import pytest
 from _sklearn_twin import fit_twins, max_weight_diff
-from sklearn.datasets import load_diabetes, load_iris, make_classification
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import StandardScaler
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
-def diabetes():
-    X, y = load_diabetes(return_X_y=True)
-    return StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
-
 
 STOCHASTIC_CONFIGS = {
     "sgd-constant-nesterov": dict(

@@ -5,9 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import StandardScaler
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 
@@ -18,12 +16,6 @@ EPOCH = re.compile(
     rf", time = {NUMBER}s$"
 )
 ITERATION = re.compile(rf"^Iteration (\d+), loss = {NUMBER}, time = {NUMBER}s$")
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def _fit_and_read(capsys, estimator, X, y):
