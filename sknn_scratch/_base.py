@@ -253,21 +253,9 @@ class BaseScratchMLP(BaseEstimator):
                 "partial_fit does not support early_stopping=True: there is no held-out set "
                 "to stop on. Use fit, or set early_stopping=False."
             )
-        X, y = self._validate_X_y(X, y, reset)
-        if not reset and X.dtype != self.coefs_[0].dtype:
-            # a network keeps the dtype it was initialised in (and its optimizer's state)
-            X = X.astype(self.coefs_[0].dtype)
-        Y = self._encode_y(y, reset=reset, incremental=incremental, classes=classes)
-        Y = Y.astype(X.dtype, copy=False)
-        sample_weight, weight_scale = self._combined_sample_weight(
-            X, y, sample_weight, incremental
+        X, y, Y, sample_weight, weight_scale = self._prepare_data(
+            X, y, sample_weight, reset, incremental, classes
         )
-        if sample_weight is not None:
-            # a zero weight removes its sample, exactly
-            kept = sample_weight > 0
-            if not kept.all():
-                X, y, Y, sample_weight = X[kept], y[kept], Y[kept], sample_weight[kept]
-
         hidden = _hidden_layer_sizes(self.hidden_size)
         spec = self._network_spec((X.shape[1], *hidden, Y.shape[1]), weight_scale)
         rng = check_random_state(self.random_state)
@@ -275,7 +263,7 @@ class BaseScratchMLP(BaseEstimator):
         history = TrainingHistory() if reset else self._history.copy()
         epochs_before = history.n_iter
 
-        optimizer = None
+        optimizer = divergence = None
         try:
             if self.solver == "lbfgs":
                 converged = train_lbfgs(
@@ -289,18 +277,39 @@ class BaseScratchMLP(BaseEstimator):
                     params, spec, X, y, Y, sample_weight, history, optimizer, rng, incremental
                 )
         except TrainingDivergedError as error:
-            # the core put back finite parameters (and the optimizer's matching state): keep
-            # them, and the curves so far, so that the run can be inspected and continued
-            self._set_fitted_attributes(params, spec, history, optimizer, epochs_before)
-            if not error.recovered:
-                raise
-            warnings.warn(str(error), TrainingDivergedWarning, stacklevel=5)
-            return self
+            divergence = error
 
+        # After a divergence the core has put back finite parameters and the optimizer's
+        # matching state: they are kept with the curves so far, to inspect or continue.
         self._set_fitted_attributes(params, spec, history, optimizer, epochs_before)
-        if not converged and not incremental:
+        if divergence is not None:
+            if not divergence.recovered:
+                raise divergence
+            warnings.warn(str(divergence), TrainingDivergedWarning, stacklevel=5)
+        elif not converged and not incremental:
             self._warn_not_converged(history, epochs_before)
         return self
+
+    def _prepare_data(self, X, y, sample_weight, reset, incremental, classes):
+        """Validated ``X`` and ``y``, the encoded targets ``Y`` and the combined weights.
+
+        Samples of weight zero are removed (exactly what a zero weight means). Returns
+        ``X, y, Y, sample_weight, weight_scale`` (see ``_combined_sample_weight``).
+        """
+        X, y = self._validate_X_y(X, y, reset)
+        if not reset and X.dtype != self.coefs_[0].dtype:
+            # a network keeps the dtype it was initialised in (and its optimizer's state)
+            X = X.astype(self.coefs_[0].dtype)
+        Y = self._encode_y(y, reset=reset, incremental=incremental, classes=classes)
+        Y = Y.astype(X.dtype, copy=False)
+        sample_weight, weight_scale = self._combined_sample_weight(
+            X, y, sample_weight, incremental
+        )
+        if sample_weight is not None:
+            kept = sample_weight > 0
+            if not kept.all():
+                X, y, Y, sample_weight = X[kept], y[kept], Y[kept], sample_weight[kept]
+        return X, y, Y, sample_weight, weight_scale
 
     def _optimizer_for(self, params, incremental):
         """The optimizer built from the current parameters; ``partial_fit`` carries the state.
