@@ -294,7 +294,7 @@ def train_stochastic(
     Returns
     -------
     converged : bool
-        True if training stopped because it converged, False if it ran out of epochs.
+        False if training ran out of epochs; True if it converged (or was interrupted).
     """
     n_samples = Y.shape[0]
     X = _aligned(X)
@@ -329,15 +329,7 @@ def train_stochastic(
                 if score is None:
                     what = "outputs on the validation data"
             if what is not None:
-                saved.restore()
-                if best_epoch is None:
-                    raise _diverged(what, history.n_iter + 1, _STOCHASTIC_ADVICE)
-                params.flat[...] = best_params
-                kept = (
-                    f"Early stopping kept the parameters of epoch {best_epoch}, which had the "
-                    f"best validation score ({history.best_validation_score:.6g})."
-                )
-                raise _diverged(what, history.n_iter + 1, _STOCHASTIC_ADVICE, kept, True)
+                raise _undo_diverged_epoch(what, history, saved, best_params, best_epoch)
 
             history.n_iter += 1
             history.t += n_samples
@@ -363,7 +355,9 @@ def train_stochastic(
                 break
 
     except KeyboardInterrupt:
-        # as scikit-learn does, an interrupted fit keeps what it has learnt so far
+        # as scikit-learn does, an interrupted fit keeps what it has learnt so far; it did
+        # not run out of epochs, so no ConvergenceWarning follows this warning
+        converged = True
         if not np.isfinite(params.flat).all():
             saved.restore()
         warnings.warn(
@@ -381,6 +375,24 @@ def train_stochastic(
     if validation is not None:
         params.flat[...] = best_params
     return converged
+
+
+def _undo_diverged_epoch(what, history, saved, best_params, best_epoch):
+    """Put back the parameters to keep after a diverging epoch; return the error to raise.
+
+    Those are the epoch's starting parameters and optimizer state or, when early stopping
+    has validated an epoch, that epoch's best parameters.
+    """
+    saved.restore()
+    epoch = history.n_iter + 1
+    if best_epoch is None:
+        return _diverged(what, epoch, _STOCHASTIC_ADVICE)
+    saved.params.flat[...] = best_params
+    kept = (
+        f"Early stopping kept the parameters of epoch {best_epoch}, which had the best "
+        f"validation score ({history.best_validation_score:.6g})."
+    )
+    return _diverged(what, epoch, _STOCHASTIC_ADVICE, kept, recovered=True)
 
 
 class _EpochStart:
