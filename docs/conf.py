@@ -38,9 +38,12 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
-    "benchmark_results",
-    "code_without_docstring",
+    "myst_parser",  # the benchmark scripts write Markdown; pages include it as it is
 ]
+
+# Markdown headings get HTML anchors (and so entries in the page's table of contents)
+myst_heading_anchors = 3
+myst_enable_extensions = ["colon_fence"]
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.ipynb"]
@@ -75,16 +78,33 @@ def skip_metadata_routing(app, what, name, obj, skip, options):
 
 
 _SPHINX_REF = re.compile(r":ref:`(?:([^`<]*?)\s*<[^>`]+>|([^`]+))`")
+_MATH_ROLE = re.compile(r":math:`([^`]+)`")
+_LATEX_AS_TEXT = [
+    (re.compile(r"\\frac\{([^}]*)\}\{([^}]*)\}"), r"\1 / \2"),
+    (re.compile(r"\^2"), "²"),
+]
+
+
+def math_as_text(latex: str) -> str:
+    """The little LaTeX of scikit-learn's inherited docstrings (``R^2``, ``\\frac``) as text."""
+    for pattern, replacement in _LATEX_AS_TEXT:
+        latex = pattern.sub(replacement, latex)
+    return latex
 
 
 def unlink_sklearn_refs(app, what, name, obj, options, lines):
-    """Turn ``:ref:`` links of docstrings inherited from scikit-learn into plain text.
+    """Turn math and ``:ref:`` links of docstrings inherited from scikit-learn into text.
 
-    ``score`` and ``get_metadata_routing`` come from scikit-learn, and their docstrings link
-    to sections of scikit-learn's user guide. Without intersphinx (offline) those links
-    cannot resolve; their text is kept and the link dropped.
+    ``score`` and ``get_metadata_routing`` come from scikit-learn. The regressor's ``score``
+    writes R² in LaTeX, which MathJax would render from a CDN: it is written as text, so the
+    site reads fully offline. The docstrings also link to sections of scikit-learn's user
+    guide; without intersphinx (offline) those links cannot resolve, and their text is kept.
     """
-    if intersphinx_mapping or not getattr(obj, "__module__", "").startswith("sklearn."):
+    if not getattr(obj, "__module__", "").startswith("sklearn."):
+        return
+    # math as text: the site reads fully offline, with no MathJax from a CDN
+    lines[:] = [_MATH_ROLE.sub(lambda m: f"*{math_as_text(m[1])}*", line) for line in lines]
+    if intersphinx_mapping:
         return
     lines[:] = [_SPHINX_REF.sub(lambda m: m[1] or f"``{m[2]}``", line) for line in lines]
 
@@ -124,6 +144,9 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "show_memory": False,
     "min_reported_time": 1,
+    # no "Computation times" pages: they load jQuery and DataTables from CDNs, and a build
+    # machine's timings say nothing about the package
+    "write_computation_times": False,
     "abort_on_example_error": True,
 }
 
