@@ -29,6 +29,7 @@ import argparse
 import gc
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -42,6 +43,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import sknn_scratch
 from sknn_scratch import ScratchMLPRegressor
 from sknn_scratch.core import fused
 
@@ -157,21 +159,24 @@ def gather_table(X, X_misaligned, rounds, repeats):
     return "\n".join(lines), per_gather, len(batches)
 
 
-def environment(threads):
-    return "\n".join(
-        [
-            f"- Python {platform.python_version()}, NumPy {np.__version__}, scikit-learn "
-            f"{sklearn.__version__}, Numba "
-            + (f"{fused.numba.__version__} (fused loops on)" if fused.ENABLED else "not used"),
-            f"- {platform.machine()}, {os.cpu_count()} logical CPUs; {threads} BLAS thread(s) "
-            "(threadpoolctl)",
-            f"- load average (1, 5, 15 min) at the start: {_load()}",
-        ]
-    )
-
-
-def _load():
+def load_average():
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def header(threads, load_at_start):
+    """Package versions, machine type, threads and load: nothing about files or the checkout."""
+    numba = (
+        f"Numba {fused.numba.__version__} (fused loops on)" if fused.ENABLED else "Numba not used"
+    )
+    return [
+        f"- Packages: sknn_scratch {sknn_scratch.__version__}, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}, scikit-learn "
+        f"{sklearn.__version__}, {numba}",
+        f"- Machine: {platform.machine()}, {os.cpu_count()} logical CPUs",
+        f"- Threads: {threads} BLAS thread{'s' if threads != 1 else ''} (threadpoolctl)",
+        f"- Load average (1, 5, 15 min): {load_at_start} at the start and {load_average()} "
+        "at the end",
+    ]
 
 
 def main(argv=None):
@@ -189,9 +194,8 @@ def main(argv=None):
 
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     started = time.perf_counter()
+    load_at_start = load_average()
     with threadpool_limits(limits=args.threads):
-        env = environment(args.threads)
-        print(env, flush=True)
         X, X_misaligned, y = make_data(args.n_samples, args.n_features)
         # one-off costs before any timing: Numba loading its compiled loops, first allocations
         partial_fit(X[:2000], y[:2000])
@@ -201,18 +205,17 @@ def main(argv=None):
         gather, per_gather, n_batches = gather_table(X, X_misaligned, rounds, repeats)
         print(gather, flush=True)
     elapsed = time.perf_counter() - started
-    env += f"\n- load average (1, 5, 15 min) at the end: {_load()}"
 
     n, d = X.shape
     avoided = n_batches * (per_gather["misaligned"] - per_gather["aligned"])
-    command = "python benchmarks/alignment.py " + " ".join(argv or sys.argv[1:])
+    # what was run, never where: the command as typed from the repository root
+    command = shlex.join(["python", "benchmarks/alignment.py", *(argv or sys.argv[1:])])
     text = "\n\n".join(
         [
-            f"# Misaligned input ({out or 'ad hoc'})",
-            f"Produced by `{command.strip()}` in {elapsed / 60:.1f} min "
-            f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}). Medians over "
-            f"{rounds} interleaved rounds.",
-            env,
+            "# Misaligned input",
+            f"Measured with `{command}` on {time.strftime('%Y-%m-%d', time.gmtime())}, in "
+            f"{elapsed / 60:.1f} min. Medians over {rounds} interleaved rounds.",
+            "\n".join(header(args.threads, load_at_start)),
             f"The misaligned `X` holds the same values as the aligned one, in an array made by "
             f"`np.frombuffer(buf[1:].data, dtype=np.float64)` on a uint8 buffer `buf` "
             f"({X.nbytes / 2**20:.0f} MB of data). Peak MB is `tracemalloc`'s peak during one "
@@ -221,20 +224,22 @@ def main(argv=None):
             f"{n} x {d} float64",
             fits,
             f"- Same predictions from both fits: **{'yes' if same else 'no'}**.",
-            f'## What the fix avoids: `np.take(X, index, axis=0, out=buffer, mode="clip")`, '
+            "## What the aligned copy avoids: "
+            f'`np.take(X, index, axis=0, out=buffer, mode="clip")`, '
             f"{BATCH} random rows",
             gather,
-            f"- One epoch gathers {n_batches} batches: without the fix, a misaligned `X` would "
-            f"add about {n_batches} x {per_gather['misaligned'] * 1e3:.1f} ms = "
+            f"- One epoch gathers {n_batches} batches: without the aligned copy, a misaligned "
+            f"`X` would add about {n_batches} x {per_gather['misaligned'] * 1e3:.1f} ms = "
             f"**{avoided:.1f} s** to each epoch (an estimate from the gathers above, against "
             f"{fit_times['aligned']:.2f} s for the whole aligned `partial_fit`).",
         ]
     )
-    print(text.split("\n\n", 2)[1])
     if out:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / f"{out}.md").write_text(text + "\n")
-        print(f"wrote results/{out}.md")
+        print(f"wrote benchmarks/results/{out}.md")
+    else:
+        print(text)
 
 
 if __name__ == "__main__":

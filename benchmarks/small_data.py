@@ -2,10 +2,11 @@
 """Small data, where per-epoch and per-fit overhead decides: the tutorial's XOR and a grid search.
 
 1. The tutorial's XOR run (4 samples, 10 000 full-batch epochs) three ways: the tutorial's own
-   code (copied below from ``tutorial.md``, steps 2 to 9, printing into a buffer), our
-   ``ScratchMLPClassifier`` with API.md's parameters (which reproduce the tutorial's numbers),
-   and scikit-learn's ``MLPClassifier`` with the closest settings (full batch, plain SGD, sigmoid
-   hidden units; its log-loss output is not the tutorial's, so only its time is comparable).
+   code (*Implementing a Neural Network from Scratch in Python*, steps 2 to 9, copied below,
+   printing into a buffer), our ``ScratchMLPClassifier`` with the parameters that reproduce
+   the tutorial's numbers (those of ``examples/xor.py``), and scikit-learn's
+   ``MLPClassifier`` with the closest settings (full batch, plain SGD, sigmoid hidden units;
+   its log-loss output is not the tutorial's, so only its time is comparable).
 2. ``GridSearchCV`` (3-fold, 8 candidates) on scikit-learn's digits with our MLP and with
    scikit-learn's, same grid, same epochs.
 
@@ -23,6 +24,8 @@ import argparse
 import contextlib
 import io
 import os
+import platform
+import shlex
 import statistics
 import sys
 import time
@@ -38,13 +41,15 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import sknn_scratch
 from sknn_scratch import ScratchMLPClassifier
+from sknn_scratch.core import fused
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 # ---------------------------------------------------------------------- the tutorial's code
-# Copied from tutorial.md (steps 2 to 9) as the reference to beat; only the driver is ours.
+# Copied from the tutorial (steps 2 to 9) as the reference to beat; only the driver is ours.
 
 
 def initialize_network(input_size, hidden_size, output_size):
@@ -242,6 +247,28 @@ def grid_table(rounds, epochs):
     return "\n".join(lines)
 
 
+def plural(rounds):
+    return f"{rounds} round{'s' if rounds != 1 else ''}"
+
+
+def load_average():
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def header(threads, load_at_start):
+    """Package versions, machine type, threads and load: nothing about files or the checkout."""
+    numba = f"Numba {fused.numba.__version__}" if fused.ENABLED else "Numba not used"
+    return [
+        f"- Packages: sknn_scratch {sknn_scratch.__version__}, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}, scikit-learn "
+        f"{sklearn.__version__}, {numba}",
+        f"- Machine: {platform.machine()}, {os.cpu_count()} logical CPUs",
+        f"- Threads: {threads} BLAS thread{'s' if threads != 1 else ''} (threadpoolctl)",
+        f"- Load average (1, 5, 15 min): {load_at_start} at the start and {load_average()} "
+        "at the end",
+    ]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, print only")
@@ -255,34 +282,35 @@ def main(argv=None):
 
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     started = time.perf_counter()
+    load_at_start = load_average()
     with threadpool_limits(limits=args.threads):
-        load = os.getloadavg()
         xor = xor_table(rounds)
         print(xor, flush=True)
         search = grid_table(max(1, rounds // 2), epochs)
         print(search, flush=True)
     elapsed = time.perf_counter() - started
 
-    command = "python benchmarks/small_data.py " + " ".join(argv or sys.argv[1:])
+    # what was run, never where: the command as typed from the repository root
+    command = shlex.join(["python", "benchmarks/small_data.py", *(argv or sys.argv[1:])])
     text = "\n\n".join(
         [
-            f"# Small data ({out or 'ad hoc'})",
-            f"Produced by `{command.strip()}` in {elapsed / 60:.1f} min "
-            f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}); NumPy {np.__version__}, "
-            f"scikit-learn {sklearn.__version__}; {args.threads} BLAS thread(s); load average "
-            f"{load} at the start, {os.getloadavg()} at the end. Medians over interleaved "
-            "rounds.",
-            f"## The tutorial's XOR: 4 samples, 10 000 full-batch epochs ({rounds} rounds)",
+            "# Small data: the tutorial's XOR and a grid search",
+            f"Measured with `{command}` on {time.strftime('%Y-%m-%d', time.gmtime())}, in "
+            f"{elapsed / 60:.1f} min. Times are medians over interleaved rounds.",
+            "\n".join(header(args.threads, load_at_start)),
+            f"## The tutorial's XOR: 4 samples, 10 000 full-batch epochs ({plural(rounds)})",
             xor,
             f"## GridSearchCV on digits: 3 folds x 8 candidates, {epochs} epochs of adam, relu "
-            f"({max(1, rounds // 2)} rounds)",
+            f"({plural(max(1, rounds // 2))})",
             search,
         ]
     )
     if out:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / f"{out}.md").write_text(text + "\n")
-        print(f"wrote {RESULTS / (out + '.md')}")
+        print(f"wrote benchmarks/results/{out}.md")
+    else:
+        print(text)
 
 
 if __name__ == "__main__":

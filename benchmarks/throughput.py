@@ -45,6 +45,7 @@ import itertools
 import math
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -61,6 +62,7 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import sknn_scratch
 from sknn_scratch import ScratchMLPClassifier
 from sknn_scratch.core import fused
 
@@ -83,9 +85,10 @@ class Config:
     dtype: str
     epochs: int
 
-    def label(self) -> str:
+    def cells(self) -> list:
+        """n_samples, hidden, solver and dtype, as the tables' first four cells."""
         hidden = ", ".join(map(str, self.hidden)) + ("," if len(self.hidden) == 1 else "")
-        return f"{self.n_samples} | ({hidden}) | {self.solver} | {self.dtype}"
+        return [str(self.n_samples), f"({hidden})", self.solver, self.dtype]
 
 
 # ---------------------------------------------------------------------- data
@@ -331,49 +334,100 @@ def measure_predict(n_rows, dtype, rounds):
 # ---------------------------------------------------------------------- reporting
 
 
+CONFIG_HEAD = ["n_samples", "hidden", "solver", "dtype"]
+
+
 def fmt_time(seconds):
     return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def _rule(head):
-    """The markdown rule under a header whose cells may hold several columns."""
-    return "|" + "---|" * sum(cell.count("|") + 1 for cell in head)
+def rounds_text(rounds):
+    return f"Medians over {rounds} round{'s' if rounds != 1 else ''}."
 
 
-def training_table(results):
-    names = list(FITTERS)
-    head = ["n_samples | hidden | solver | dtype", "epochs", "floor s/epoch"]
-    head += [f"{n} s/epoch" for n in names] + ["speedup vs sklearn"]
-    head += [f"{n} % floor" for n in names]
-    head += [f"{n} acc." for n in names] + ["ours peak MB", "sklearn peak MB"]
-    lines = ["| " + " | ".join(head) + " |", _rule(head)]
-    for res in results:
-        t, cfg = res["time"], res["cfg"]
-        row = [cfg.label(), str(cfg.epochs), fmt_time(t["floor"])]
-        row += [fmt_time(t[n]) for n in names]
-        row += [f"**{t['sklearn'] / t['ours']:.2f}x**"]
-        row += [f"{100 * t['floor'] / t[n]:.0f}%" for n in names]
-        row += [f"{res['accuracy'][n]:.3f}" for n in names]
-        memory = res["memory"]
-        row += [f"{memory[n]:.1f}" if n in memory else "-" for n in ("ours", "sklearn")]
-        lines.append("| " + " | ".join(row) + " |")
+def fmt_count(n):
+    """``20000`` as ``20 000``."""
+    return f"{n:,}".replace(",", " ")
+
+
+def markdown_table(head, rows):
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# The training results go into three tables of at most ten columns each, so that a page of
+# ordinary width shows every column: times, then the ratios, then accuracy and memory.
+
+
+def time_table(results):
+    names = list(FITTERS)
+    head = [*CONFIG_HEAD, "epochs", "floor s/epoch", *(f"{n} s/epoch" for n in names)]
+    rows = [
+        [*r["cfg"].cells(), str(r["cfg"].epochs), fmt_time(r["time"]["floor"])]
+        + [fmt_time(r["time"][n]) for n in names]
+        for r in results
+    ]
+    return markdown_table(head, rows)
+
+
+def floor_table(results):
+    names = list(FITTERS)
+    head = [*CONFIG_HEAD, "speed-up vs sklearn", *(f"{n} % of floor" for n in names)]
+    rows = [
+        [*r["cfg"].cells(), f"**{r['time']['sklearn'] / r['time']['ours']:.2f}x**"]
+        + [f"{100 * r['time']['floor'] / r['time'][n]:.0f}%" for n in names]
+        for r in results
+    ]
+    return markdown_table(head, rows)
+
+
+def quality_table(results):
+    names = list(FITTERS)
+    head = [*CONFIG_HEAD, *(f"{n} acc." for n in names), "ours peak MB", "sklearn peak MB"]
+    rows = [
+        [*r["cfg"].cells()]
+        + [f"{r['accuracy'][n]:.3f}" for n in names]
+        + [f"{r['memory'][n]:.1f}" if n in r["memory"] else "-" for n in ("ours", "sklearn")]
+        for r in results
+    ]
+    return markdown_table(head, rows)
+
+
+def training_sections(title, description, results):
+    """Three headed tables (every heading unique on the page) for one group of results."""
+    return [
+        f"## {title}: time per epoch",
+        description,
+        time_table(results),
+        f"## {title}: speed-up and % of floor",
+        floor_table(results),
+        f"## {title}: accuracy and peak memory",
+        quality_table(results),
+    ]
+
+
+def progress_line(res):
+    """One line per measured configuration, printed while the benchmark runs."""
+    t = res["time"]
+    times = ", ".join(f"{n} {fmt_time(t[n])}" for n in [*FITTERS, "floor"])
+    return f"{' '.join(res['cfg'].cells())}: {times}, speed-up {t['sklearn'] / t['ours']:.2f}x"
 
 
 def predict_table(results):
     names = list(results[0]["time"])
-    head = ["rows x features | dtype"] + [f"{n} time" for n in names]
-    head += ["speedup vs sklearn", "ours peak MB", "sklearn peak MB", "output MB"]
-    lines = ["| " + " | ".join(head) + " |", _rule(head)]
+    head = ["rows x features", "dtype", *(f"{n} time" for n in names)]
+    head += ["speed-up vs sklearn", "ours peak MB", "sklearn peak MB", "output MB"]
+    rows = []
     for res in results:
         t = res["time"]
-        row = [f"{res['n_rows']} x {N_FEATURES} | {res['dtype']}"]
+        row = [f"{fmt_count(res['n_rows'])} x {N_FEATURES}", res["dtype"]]
         row += [fmt_time(t[n]) for n in names]
         row += [f"**{t['sklearn'] / t['ours']:.2f}x**"]
         row += [f"{res['memory'][n]:.0f}" for n in ("ours", "sklearn")]
         row += [f"{res['output_mb']:.0f}"]
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
+        rows.append(row)
+    return markdown_table(head, rows)
 
 
 def plot(results, path):
@@ -395,7 +449,7 @@ def plot(results, path):
         ax.axhline(80, color="k", linestyle="--", linewidth=1, label="80% of the floor")
         ax.set_xticks(x)
         ax.set_xticklabels(
-            [r["cfg"].label().rsplit(" | ", 1)[0].replace(" | ", "\n") for r in rows],
+            ["\n".join(r["cfg"].cells()[:3]) for r in rows],
             fontsize=7,
         )
         ax.set_ylabel("% of the matrix-product floor")
@@ -407,21 +461,80 @@ def plot(results, path):
     plt.close(fig)
 
 
-def environment(threads):
-    blas = [f"{i['internal_api']} {i.get('version')} ({i['user_api']})" for i in threadpool_info()]
-    lines = [
-        f"- Python {platform.python_version()}, NumPy {np.__version__}, scikit-learn "
-        f"{sklearn.__version__}, PyTorch {torch.__version__ if torch else 'not installed'}",
-        f"- {platform.machine()}, {os.cpu_count()} logical CPUs; threads: "
-        f"{threads} for every BLAS (threadpoolctl) and for PyTorch (torch.set_num_threads)",
-        f"- thread pools: {', '.join(sorted(set(blas)))}",
-        f"- Numba {fused.numba.__version__ if fused.ENABLED else 'not used'}: 'ours' runs "
-        + ("with its fused loops, 'ours-numpy' without" if fused.ENABLED else "NumPy only"),
-        f"- load average (1, 5, 15 min) at the start: {os.getloadavg()}",
-        f"- batch size {BATCH_SIZE}, relu, alpha={ALPHA}, learning rate {LEARNING_RATE}, "
-        f"{N_FEATURES} features, {N_CLASSES} classes",
+def load_average():
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def thread_pools():
+    """The BLAS and OpenMP libraries threadpoolctl found, with their versions."""
+    pools = set()
+    for info in threadpool_info():
+        name, version, api = info["internal_api"], info.get("version"), info["user_api"]
+        pools.add(f"{name} {version} ({api})" if version else f"{name} ({api}, version unknown)")
+    return ", ".join(sorted(pools))
+
+
+def header(threads, load_at_start):
+    """The results' setup: package versions, machine type, threads, the implementations."""
+    numba = f"Numba {fused.numba.__version__}" if fused.ENABLED else "Numba not used"
+    torch_version = f"PyTorch {torch.__version__}" if torch else "PyTorch not installed"
+    if fused.ENABLED:
+        ours = (
+            "`ours` is `ScratchMLPClassifier` with its Numba-compiled loops, `ours-numpy` the "
+            "same without them (NumPy only)"
+        )
+    else:
+        ours = "`ours` is `ScratchMLPClassifier` (NumPy only)"
+    implementations = f"{ours}, `sklearn` is scikit-learn's `MLPClassifier`"
+    if torch:
+        implementations += ", `torch` the same network and training loop in PyTorch"
+    return [
+        f"- Packages: sknn_scratch {sknn_scratch.__version__}, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}, scikit-learn "
+        f"{sklearn.__version__}, {torch_version}, {numba}",
+        f"- Machine: {platform.machine()}, {os.cpu_count()} logical CPUs; load average "
+        f"(1, 5, 15 min) {load_at_start} at the start and {load_average()} at the end",
+        f"- Threads: {threads} for every BLAS (threadpoolctl)"
+        + (" and for PyTorch (`torch.set_num_threads`)" if torch else "")
+        + f"; thread pools: {thread_pools()}",
+        f"- Implementations: {implementations}",
+        f"- Training: `make_classification` data with {N_FEATURES} features and {N_CLASSES} "
+        f"classes; batch size {BATCH_SIZE}, relu, alpha={ALPHA}, learning rate "
+        f"{LEARNING_RATE['adam']} (adam) or {LEARNING_RATE['sgd']} (sgd), `tol=0` so that "
+        "every epoch runs; accuracy on held-out data a quarter the size of the training data "
+        "(500 rows at the least)",
     ]
-    return "\n".join(lines)
+
+
+READING = (
+    "Times (s/epoch: the whole `fit` divided by its epochs) and accuracies are medians over "
+    "rounds in which every implementation fits the same data from scratch, in an order that "
+    "rotates from round to round. The *floor* is the time of only the matrix products of an "
+    "epoch (per mini-batch: one forward product per layer, one weight-gradient product per "
+    "layer and one delta product per layer but the first) on arrays of the same shapes, with "
+    "NumPy's BLAS, timed in the same rounds as the fits. *% of floor* is the floor's time "
+    "over the implementation's: 100% would be an epoch spent on nothing but those products, "
+    "so higher is better. *Speed-up* is scikit-learn's s/epoch over ours. *Peak MB* is "
+    "`tracemalloc`'s peak during one extra, untimed fit, the input data excluded; PyTorch's "
+    "allocator does not report to `tracemalloc`, so it has no figure."
+)
+
+
+def grid_description(configs, rounds):
+    """The values a group of configurations spans, and its rounds, in one sentence."""
+
+    def alternatives(values):
+        values = list(dict.fromkeys(values))  # distinct, in order
+        return values[0] if len(values) == 1 else ", ".join(values[:-1]) + f" or {values[-1]}"
+
+    cells = [c.cells() for c in configs]
+    n_samples = alternatives(fmt_count(c.n_samples) for c in configs)
+    hidden, solver, dtype = (alternatives(cell[i] for cell in cells) for i in (1, 2, 3))
+    plural = "s" if len(configs) > 1 else ""
+    return (
+        f"{len(configs)} configuration{plural}: n_samples {n_samples}; hidden layers {hidden}; "
+        f"solver {solver}; dtype {dtype}. {rounds_text(rounds)}"
+    )
 
 
 # ---------------------------------------------------------------------- main
@@ -479,46 +592,58 @@ def main(argv=None):
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
     started = time.perf_counter()
+    load_at_start = load_average()
     with threadpool_limits(limits=args.threads):
-        env = environment(args.threads)
-        print(env, flush=True)
+        pools = thread_pools()
+        print(f"thread pools: {pools}", flush=True)
         warm_up()
         headline_results, grid_results, predict_results = [], [], []
         for cfg in headline:
             headline_results.append(measure(cfg, headline_rounds))
-            print(training_table(headline_results[-1:]), flush=True)
+            print(progress_line(headline_results[-1]), flush=True)
         for cfg in grid:
             grid_results.append(measure(cfg, rounds))
-            print(training_table(grid_results[-1:]).splitlines()[-1], flush=True)
+            print(progress_line(grid_results[-1]), flush=True)
         if not args.config and not args.no_predict:
             n_rows = 100_000 if args.quick else 1_000_000
             for dtype in ("float64", "float32"):
                 predict_results.append(measure_predict(n_rows, dtype, rounds))
-                print(predict_table(predict_results[-1:]), flush=True)
+                print(predict_table(predict_results[-1:]).splitlines()[-1], flush=True)
+        setup = header(args.threads, load_at_start)
     elapsed = time.perf_counter() - started
-    env += f"\n- load average (1, 5, 15 min) at the end: {os.getloadavg()}"
 
-    command = "python benchmarks/throughput.py " + " ".join(argv or sys.argv[1:])
+    # what was run, never where: the command as typed from the repository root
+    command = shlex.join(["python", "benchmarks/throughput.py", *(argv or sys.argv[1:])])
+    title = "Training throughput"
+    if args.quick:
+        title += " (quick run: fewer rounds and configurations)"
     sections = [
-        f"# Training throughput ({out or 'ad hoc'})",
-        f"Produced by `{command.strip()}` in {elapsed / 60:.1f} min "
-        f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}).",
-        env,
-        "s/epoch and accuracy are medians over interleaved rounds; '% floor' is the floor's "
-        "time over the implementation's (higher is better); speedup is sklearn's s/epoch over "
-        "ours; peak MB is tracemalloc's peak during one untimed fit (input data excluded).",
+        f"# {title}",
+        f"Measured with `{command}` on {time.strftime('%Y-%m-%d', time.gmtime())}, "
+        f"in {elapsed / 60:.1f} min.",
+        "\n".join(setup),
+        READING,
     ]
     if headline_results:
-        sections += [
-            f"## Headline: 20 000 x 100, (256, 256), adam ({headline_rounds} rounds)",
-            training_table(headline_results),
-        ]
+        cfg = headline_results[0]["cfg"]
+        description = (
+            f"{fmt_count(cfg.n_samples)} samples x {N_FEATURES} features, hidden layers "
+            f"{cfg.cells()[1]}, {cfg.solver}, {cfg.epochs} epochs per fit. "
+            + rounds_text(headline_rounds)
+        )
+        sections += training_sections("Headline network", description, headline_results)
     if grid_results:
-        sections += [f"## Grid ({rounds} rounds)", training_table(grid_results)]
+        configs = [r["cfg"] for r in grid_results]
+        group = "Selected configurations" if args.config else "Grid of configurations"
+        sections += training_sections(group, grid_description(configs, rounds), grid_results)
     if predict_results:
+        n_rows = fmt_count(predict_results[0]["n_rows"])
         sections += [
-            "## predict_proba (model trained one epoch on the headline data; peak MB is "
-            "tracemalloc's peak during the call, output included)",
+            f"## predict_proba on {n_rows} rows",
+            "The headline network, trained for one epoch on the headline data, predicts the "
+            f"probabilities of {n_rows} random rows. {rounds_text(rounds)} Peak MB is "
+            "`tracemalloc`'s peak during one call, the output included; output MB is the size "
+            "of the probabilities returned.",
             predict_table(predict_results),
         ]
     text = "\n\n".join(sections) + "\n"
@@ -526,7 +651,7 @@ def main(argv=None):
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / f"{out}.md").write_text(text)
         plot(headline_results + grid_results, RESULTS / f"{out}.png")
-        print(f"wrote {RESULTS / (out + '.md')} and .png")
+        print(f"wrote benchmarks/results/{out}.md and .png")
     else:
         print(text)
 

@@ -46,7 +46,14 @@ myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.ipynb"]
+# sg_execution_times.rst: computation-time pages an older build may have left (see below)
+exclude_patterns = [
+    "_build",
+    "**.ipynb_checkpoints",
+    "auto_examples/*.ipynb",
+    "sg_execution_times.rst",
+    "**/sg_execution_times.rst",
+]
 default_role = "literal"
 pygments_style = "sphinx"
 
@@ -155,6 +162,9 @@ sphinx_gallery_conf = {
 
 _PAGES_WITH_TOC = ["quickstart", "from_tutorial", "choosing", "early_stopping", "pipelines"]
 html_theme = "pydata_sphinx_theme"
+# "On this page" of a class lists its methods as fit(), predict_proba() ... rather than the
+# class-qualified names, which the sidebar's width cut to "ScratchMLPClassifier.predict_"
+toc_object_entries_show_parents = "hide"
 html_title = f"sknn_scratch {release}"
 html_static_path = ["_static"]
 html_css_files = ["custom.css"]

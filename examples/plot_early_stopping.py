@@ -59,15 +59,18 @@ with warnings.catch_warnings():
     patient.fit(X_train, y_train)
 stopped = ScratchMLPClassifier(early_stopping=True, **network).fit(X_train, y_train)
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
-full_run = LossCurveDisplay.from_estimator(patient, ax=left, name="All 300 epochs")
-short_run = LossCurveDisplay.from_estimator(stopped, ax=right, name="Early stopping")
-# same scales on both sides, and the left legend out of the way of the curves
-right.set_xlim(left.get_xlim())
-right.set_ylim(left.get_ylim())
+# one panel above the other, each as wide as the page, so that both stay readable
+fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 8), layout="constrained")
+full_run = LossCurveDisplay.from_estimator(patient, ax=top, name="All 300 epochs")
+short_run = LossCurveDisplay.from_estimator(stopped, ax=bottom, name="Early stopping")
+# the same scales in both panels
+bottom.set_xlim(top.get_xlim())
+bottom.set_ylim(top.get_ylim())
 short_run.score_ax_.set_ylim(full_run.score_ax_.get_ylim())
+top.set_xlabel("")
+# the top legend in the free space above the training loss
 full_run.ax_.get_legend().set_loc("lower right")
-full_run.ax_.get_legend().set_bbox_to_anchor((1, 0.08))
+full_run.ax_.get_legend().set_bbox_to_anchor((1, 0.06))
 plt.show()
 
 # %%

@@ -134,19 +134,37 @@ plt.show()
 # %%
 # Loss curves
 # -----------
-# The three runs of the tutorial's kind start on a plateau where every prediction is about
-# 0.5 (a squared error of 0.25). The stuck run leaves it, then settles near 0.125, the loss
-# of two points right and two at 0.5. The run with seed 1 lingers at the same level for a
-# while before it escapes; the run with three hidden units passes straight through it. The
-# Adam network's loss is the log-loss (0.69 for a prediction of 0.5), so its scale differs.
+# The three runs of the tutorial's kind reach, within their first hundred epochs, a plateau
+# where every prediction is about 0.5: a squared error of ``0.5 ** 2 = 0.25`` (the dotted
+# line). The stuck run leaves it, then ends at the loss printed above, 0.128, just above
+# the dashed line at 0.125, the loss of two points right and two at 0.5. The run with seed
+# 1 lingers near that level for a while before it escapes; the run with three hidden units
+# passes straight through it. The Adam network's loss is the log-loss (0.69 for a
+# prediction of 0.5), so its scale differs.
 
 fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
 for i, (name, clf) in enumerate(fitted.items()):
     LossCurveDisplay.from_estimator(
         clf, ax=ax, name="", log_scale=True, loss_kwargs={"label": name, "color": f"C{i}"}
     )
+ax.axhline(0.25, color="0.5", linestyle=":", linewidth=1.5, label="0.25: every prediction 0.5")
 ax.axhline(0.125, color="0.5", linestyle="--", linewidth=1, label="0.125: two right, two at 0.5")
-ax.legend()
+# where the stuck run ends, written next to the end of its curve
+stuck = fitted["Tutorial (seed 42): stuck"]
+ax.annotate(
+    f"{stuck.loss_:.3f}",
+    (stuck.n_iter_, stuck.loss_),
+    xytext=(6, 4),
+    textcoords="offset points",
+    color="C0",
+    fontweight="bold",
+)
 ax.set_xscale("log")
+ax.set_xlim(right=3 * stuck.n_iter_)  # room for that label
+# labelled ticks at the levels the text discusses: the plateau (0.25) and the log-loss of a
+# prediction of 0.5 (log 2 = 0.69)
+ticks = [0.001, 0.01, 0.1, 0.25, np.log(2)]
+ax.set_yticks(ticks, [f"{t:.2g}" for t in ticks])
+ax.legend()
 ax.set_title("Training loss")
 plt.show()

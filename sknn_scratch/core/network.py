@@ -225,7 +225,8 @@ def backward(params, spec, X, activations, deltas, grads, workspace):
     For each layer from the last down: the weight gradient is ``a_prev.T @ delta``, the bias
     gradient is the column sum of ``delta``, and the previous layer's delta is
     ``(delta @ W.T) * f'(z_prev)``. The first layer's delta with respect to the input is
-    never needed and never computed. The L2 term is not added here (see ``add_penalty``).
+    never needed and never computed. The L2 term is not added here (see
+    ``add_penalty_gradient``).
     """
     for i in range(spec.n_layers - 1, -1, -1):
         a_prev = X if i == 0 else activations[i - 1]
