@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from .core import (
+    LearningRateSchedule,
     NetworkSpec,
     Parameters,
     TrainingDivergedError,
@@ -90,7 +91,9 @@ class BaseScratchMLP(BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "learning_rate_schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_schedule": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -107,7 +110,7 @@ class BaseScratchMLP(BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"glorot", "normal"})],
+        "init": [StrOptions({"glorot", "normal", "he"})],
     }
 
     # ------------------------------------------------------------------ hooks for subclasses
@@ -118,6 +121,10 @@ class BaseScratchMLP(BaseEstimator):
 
     def _output_activation(self) -> str:
         raise NotImplementedError
+
+    def _loss_parameter(self):
+        """The loss's parameter (see ``NetworkSpec.loss_parameter``), or None."""
+        return None
 
     def _score_outputs(self, y_true, outputs, sample_weight) -> float:
         """Accuracy or R² of the network's ``outputs`` (for early stopping)."""
@@ -202,6 +209,7 @@ class BaseScratchMLP(BaseEstimator):
             hidden_activation=self.activation,
             output_activation=self._output_activation(),
             loss=self.loss,
+            loss_parameter=self._loss_parameter(),
             alpha=float(self.alpha) / weight_scale,
         )
 
@@ -272,7 +280,7 @@ class BaseScratchMLP(BaseEstimator):
                     verbose=self.verbose,
                 )  # fmt: skip
             else:
-                optimizer = self._optimizer_for(params, incremental)
+                optimizer = self._optimizer_for(params, incremental, history)
                 converged = self._fit_stochastic(
                     params, spec, X, y, Y, sample_weight, history, optimizer, rng, incremental
                 )
@@ -311,22 +319,30 @@ class BaseScratchMLP(BaseEstimator):
                 X, y, Y, sample_weight = X[kept], y[kept], Y[kept], sample_weight[kept]
         return X, y, Y, sample_weight, weight_scale
 
-    def _optimizer_for(self, params, incremental):
+    def _optimizer_for(self, params, incremental, history):
         """The optimizer built from the current parameters; ``partial_fit`` carries the state.
 
         Built anew on every call, so that a ``set_params`` between two ``partial_fit`` calls
         takes effect; its velocity or moments are copied from the previous call's optimizer,
-        which stays untouched until this call succeeds.
+        which stays untouched until this call succeeds. A ``fit`` (warm-started or not) runs
+        its learning-rate schedule over its own ``epochs``; ``partial_fit`` calls share one.
         """
+        schedule = LearningRateSchedule(
+            kind=self.learning_rate_schedule,
+            power_t=float(self.power_t),
+            epochs=self.epochs,
+            warmup_epochs=self.warmup_epochs,
+            first_epoch=0 if incremental else history.n_iter,
+        )
         optimizer = make_optimizer(
             self.solver,
             params.flat.size,
             params.flat.dtype,
             learning_rate=self.learning_rate,
+            schedule=schedule,
+            max_grad_norm=self.max_grad_norm,
             momentum=self.momentum,
             nesterov=self.nesterovs_momentum,
-            schedule=self.learning_rate_schedule,
-            power_t=self.power_t,
             beta_1=self.beta_1,
             beta_2=self.beta_2,
             epsilon=self.epsilon,
@@ -334,6 +350,8 @@ class BaseScratchMLP(BaseEstimator):
         previous = getattr(self, "_optimizer", None)
         if incremental and type(previous) is type(optimizer) and previous.fits(params.flat):
             optimizer.resume_from(previous)
+        if incremental:  # the rate of the epoch this call runs, where the schedule stands
+            optimizer.end_epoch(history.n_iter, history.t)
         return optimizer
 
     def _fit_stochastic(

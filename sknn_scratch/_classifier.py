@@ -114,6 +114,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         max_fun: int = 15000,
         init: str = "glorot",
         class_weight: dict | str | None = None,
+        warmup_epochs: int = 0,
+        max_grad_norm: float | None = None,
     ) -> None:
         self.hidden_size = hidden_size
         self.activation = activation
@@ -141,6 +143,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         self.max_fun = max_fun
         self.init = init
         self.class_weight = class_weight
+        self.warmup_epochs = warmup_epochs
+        self.max_grad_norm = max_grad_norm
 
     # ------------------------------------------------------------------ fitting
 

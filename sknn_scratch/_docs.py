@@ -9,8 +9,11 @@ SHARED_PARAMETERS = """\
     hidden_size : int or tuple of int, default=100
         Width of the hidden layer; a tuple gives one hidden layer per entry (the tutorial's
         ``hidden_size``). An empty tuple gives no hidden layer ({no_hidden_model}).
-    activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
-        Activation of the hidden layers (the tutorial uses the sigmoid).
+    activation : str, default="sigmoid"
+        Activation of the hidden layers (the tutorial uses the sigmoid): ``"sigmoid"``,
+        ``"tanh"``, ``"relu"``, ``"identity"``, ``"leaky_relu"`` (slope 0.01 below zero),
+        ``"elu"`` (``alpha=1``), ``"gelu"`` (the exact ``z * Phi(z)``, ``Phi`` the standard
+        normal CDF), ``"softplus"`` (``log(1 + exp(z))``) or ``"silu"`` (``z * sigmoid(z)``).
 {loss}    solver : {"adam", "sgd", "lbfgs"}, default="adam"
         ``"sgd"`` with ``momentum=0`` and ``batch_size=None`` is the tutorial's full-batch
         gradient descent; ``"lbfgs"`` is SciPy's L-BFGS-B on all parameters at once.
@@ -21,10 +24,20 @@ SHARED_PARAMETERS = """\
         training set as one batch (the tutorial). Ignored by ``"lbfgs"``.
     learning_rate : float, default=0.01
         Step size (the tutorial's ``learning_rate``; scikit-learn's ``learning_rate_init``).
-    learning_rate_schedule : {"constant", "invscaling", "adaptive"}, default="constant"
-        How ``"sgd"`` changes the step size (scikit-learn's ``learning_rate``).
+    learning_rate_schedule : {"constant", "invscaling", "adaptive", "cosine"}, default="constant"
+        How ``"sgd"`` and ``"adam"`` change the step size between epochs (scikit-learn's
+        ``learning_rate``, which applies to ``"sgd"`` only). ``"invscaling"``: divided by
+        ``(t + 1) ** power_t``, ``t`` the samples seen; ``"adaptive"``: divided by 5 each
+        time the loss stops improving; ``"cosine"``: a linear warm-up over
+        ``warmup_epochs``, then a cosine decay to zero at ``epochs``.
     power_t : float, default=0.5
         Exponent of the ``"invscaling"`` schedule.
+    warmup_epochs : int, default=0
+        Epochs of linear warm-up of the ``"cosine"`` schedule (ignored by the others).
+    max_grad_norm : float or None, default=None
+        Clip each mini-batch's gradient to this L2 norm, taken over all parameters at once,
+        before the ``"sgd"`` or ``"adam"`` update: a batch with an exploding gradient then
+        moves the weights by a bounded step. None: no clipping.
     epochs : int, default=200
         Passes over the training data (the tutorial's ``epochs``); for ``"lbfgs"`` the cap on
         iterations (scikit-learn's ``max_iter``).
@@ -56,8 +69,9 @@ SHARED_PARAMETERS = """\
         Epochs without improvement by ``tol`` before stopping.
     max_fun : int, default=15000
         Cap on loss evaluations for ``"lbfgs"``.
-    init : {"glorot", "normal"}, default="glorot"
-        Initial weights: Glorot uniform, or the tutorial's standard normal.
+    init : {"glorot", "normal", "he"}, default="glorot"
+        Initial weights: Glorot uniform, the tutorial's standard normal, or He normal
+        (standard deviation ``sqrt(2 / fan_in)``, for relu-like activations); biases zero.
 """
 
 SHARED_ATTRIBUTES = """\

@@ -1,19 +1,44 @@
 """ScratchMLPRegressor: real-valued (or count) targets, one or several per sample."""
 
+from numbers import Real
+
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
+from sklearn.metrics import d2_absolute_error_score, d2_pinball_score, r2_score
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseScratchMLP
 from ._docs import estimator_docstring
 
 _LOSS_DOC = """\
-    loss : {"squared_error", "poisson"}, default="squared_error"
-        ``"squared_error"`` is ``mean((y - p) ** 2)`` over all entries (the tutorial's MSE);
-        ``"poisson"`` is the half Poisson deviance with a log link, for counts and rates.
+    loss : {"squared_error", "poisson", "absolute_error", "huber", "quantile"}, \
+default="squared_error"
+        The loss decides what ``predict`` estimates; the network's output is that estimate.
+        With ``r = y - p`` (``p`` the prediction), averaged over all entries:
+
+        - ``"squared_error"``: ``r ** 2`` (the tutorial's MSE); the conditional mean.
+        - ``"poisson"``: the half Poisson deviance with a log link, for counts and rates;
+          the conditional mean, always positive.
+        - ``"absolute_error"``: ``|r|``; the conditional median.
+        - ``"huber"``: ``r ** 2 / 2`` where ``|r| <= huber_delta``, else
+          ``huber_delta * (|r| - huber_delta / 2)``; a robust mean, which the outliers
+          (residuals beyond ``huber_delta``) move little.
+        - ``"quantile"``: the pinball loss ``max(quantile * r, (quantile - 1) * r)``; the
+          conditional quantile ``quantile``, below which lies that share of the targets.
+
+        The last three have a linear output layer and resist outliers in ``y``. With early
+        stopping they are scored by D² of the absolute error (of the pinball loss for
+        ``"quantile"``; see scikit-learn's ``d2_pinball_score``) rather than R², which
+        outliers dominate and which rewards the mean rather than a quantile.
+    huber_delta : float, default=1.0
+        Where the ``"huber"`` loss turns from squared to linear, in the units of ``y``.
+        Used by ``loss="huber"`` only.
+    quantile : float, default=0.5
+        The quantile, in ``(0, 1)``, that ``loss="quantile"`` estimates (0.5: the median,
+        as ``"absolute_error"``, whose loss is twice the pinball loss). Used by
+        ``loss="quantile"`` only.
 """
 
 
@@ -21,9 +46,12 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
     __doc__ = estimator_docstring(
         """Multilayer perceptron regressor, written from scratch in NumPy.
 
-    The output layer is linear (``loss="squared_error"``) or the exponential of a linear
-    layer (``loss="poisson"``, a log link, so every prediction is positive). Several targets
-    per sample are fitted by one network with one output unit each.
+    The output layer is linear (``loss="squared_error"`` and the robust losses
+    ``"absolute_error"``, ``"huber"`` and ``"quantile"``) or the exponential of a linear
+    layer (``loss="poisson"``, a log link, so every prediction is positive). The prediction
+    is the mean, the median, a robust mean or a quantile of the target given ``X``, as the
+    loss decides. Several targets per sample are fitted by one network with one output unit
+    each.
 
     Parameters
     ----------
@@ -49,8 +77,8 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
     """,
         no_hidden_model="linear regression",
         stratified="",
-        score="R²",
-        score_cap="R²",
+        score="R² (D² for the robust losses, see ``loss``)",
+        score_cap="R² (D² for the robust losses, see ``loss``)",
         n_outputs="Number of targets.",
         out_activations='``"identity"`` or ``"exp"``',
         loss=_LOSS_DOC,
@@ -58,7 +86,9 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
 
     _parameter_constraints: dict = {
         **BaseScratchMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions({"squared_error", "poisson", "absolute_error", "huber", "quantile"})],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
+        "quantile": [Interval(Real, 0, 1, closed="neither")],
     }
     _numeric_target = True
 
@@ -90,6 +120,10 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         n_iter_no_change: int | float = 10,
         max_fun: int = 15000,
         init: str = "glorot",
+        huber_delta: float = 1.0,
+        quantile: float = 0.5,
+        warmup_epochs: int = 0,
+        max_grad_norm: float | None = None,
     ) -> None:
         self.hidden_size = hidden_size
         self.activation = activation
@@ -116,6 +150,10 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.init = init
+        self.huber_delta = huber_delta
+        self.quantile = quantile
+        self.warmup_epochs = warmup_epochs
+        self.max_grad_norm = max_grad_norm
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
@@ -175,9 +213,25 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
 
+    def _loss_parameter(self):
+        """The loss's parameter for the network: ``huber_delta``, ``quantile`` or None."""
+        if self.loss == "huber":
+            return float(self.huber_delta)
+        if self.loss == "quantile":
+            return float(self.quantile)
+        return None
+
     def _score_outputs(self, y_true, outputs, sample_weight):
         if y_true.ndim == 1:
             outputs = outputs.ravel()
+        # The early-stopping score. R² measures a mean, and outliers dominate it: with it, a
+        # quantile network stopped near the mean and a Huber one near the outliers' pull.
+        if self.loss in ("absolute_error", "huber"):
+            return d2_absolute_error_score(y_true, outputs, sample_weight=sample_weight)
+        if self.loss == "quantile":
+            return d2_pinball_score(
+                y_true, outputs, sample_weight=sample_weight, alpha=float(self.quantile)
+            )
         return r2_score(y_true, outputs, sample_weight=sample_weight)
 
     def predict(self, X: ArrayLike) -> np.ndarray:

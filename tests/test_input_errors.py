@@ -35,7 +35,7 @@ def fitted(iris):
         (dict(activation="softmax"), r"'activation' parameter .* among"),
         (dict(solver="newton"), r"'solver' parameter"),
         (dict(learning_rate=0), r"'learning_rate' parameter .* range \(0.0, inf\)"),
-        (dict(learning_rate_schedule="cosine"), r"'learning_rate_schedule' parameter"),
+        (dict(learning_rate_schedule="linear"), r"'learning_rate_schedule' parameter"),
         (dict(batch_size=0), r"'batch_size' parameter"),
         (dict(epochs=0), r"'epochs' parameter"),
         (dict(alpha=-1.0), r"'alpha' parameter"),

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor, TrainingDivergedError
-from sknn_scratch.core.activations import exp
+from sknn_scratch.core.activations import HIDDEN_ACTIVATIONS, exp
 
 # the number of examples comes from the profile loaded in conftest.py
 PROPERTY_SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])
@@ -46,7 +46,7 @@ def _snapshot(estimator):
     seed=st.integers(0, 2**16),
     classifier=st.booleans(),
     loss_choice=st.booleans(),
-    activation=st.sampled_from(["identity", "sigmoid", "tanh", "relu"]),
+    activation=st.sampled_from(HIDDEN_ACTIVATIONS),
     solver=st.sampled_from(["sgd", "adam", "lbfgs"]),
     dtype=st.sampled_from([np.float64, np.float32]),
     input_exponent=st.integers(0, 30),

@@ -6,13 +6,21 @@ Every activation ``f`` is written as ``f(z, out)``: it stores ``f(z)`` in ``out`
 Every derivative is written, like the tutorial's ``sigmoid_derivative``, in terms of the
 activation's *output* ``a = f(z)`` rather than its input: ``derivative(a, delta)`` multiplies
 ``delta`` in place by ``f'(z)``. That is all backpropagation needs, and it means the forward
-pass does not have to keep ``z`` once ``a`` is known.
+pass does not have to keep ``z`` once ``a`` is known. Two activations are the exception:
+GELU and SiLU dip below zero and come back up, so ``a`` does not tell ``z``, and their
+derivatives take ``z`` itself (:data:`DERIVATIVE_TAKES_Z`; the forward pass keeps ``z`` for
+them only).
 
-Adding an activation is two small functions and two entries in the tables at the bottom.
+Every function keeps its input's dtype (a float32 array gives float32 results, the constants
+are cast to it) and none overflows or warns, however large ``|z|``, infinities included.
+
+Adding an activation is two small functions and an entry in each table at the bottom.
 """
 
+import math
+
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, ndtr
 
 from . import fused
 
@@ -40,6 +48,69 @@ def tanh(z: np.ndarray, out: np.ndarray) -> None:
 def relu(z: np.ndarray, out: np.ndarray) -> None:
     """``f(z) = max(z, 0)``."""
     np.maximum(z, 0, out=out)
+
+
+LEAKY_RELU_SLOPE = 0.01
+"""Slope of ``leaky_relu`` for ``z < 0`` (PyTorch's default ``negative_slope``)."""
+
+ELU_ALPHA = 1.0
+"""ELU's ``alpha``, the value ``-alpha`` it tends to as ``z -> -inf`` (PyTorch's default)."""
+
+
+def leaky_relu(z: np.ndarray, out: np.ndarray) -> None:
+    """``f(z) = z`` for ``z > 0``, else ``0.01 * z`` (:data:`LEAKY_RELU_SLOPE`).
+
+    Units below zero keep a small gradient instead of none (Maas et al. 2013). With a slope
+    below 1 this is ``max(z, 0.01 * z)``.
+    """
+    np.maximum(z, z * out.dtype.type(LEAKY_RELU_SLOPE), out=out)
+
+
+def elu(z: np.ndarray, out: np.ndarray) -> None:
+    """``f(z) = z`` for ``z > 0``, else ``alpha * (exp(z) - 1)`` (:data:`ELU_ALPHA`).
+
+    The exponential linear unit (Clevert et al. 2016), written ``max(z, 0) + alpha *
+    expm1(min(z, 0))``: each term is exactly zero where the other applies, the exponential
+    never sees a positive number (so never overflows), and ``expm1`` keeps its precision
+    near zero.
+    """
+    negative_part = np.minimum(z, 0)
+    np.expm1(negative_part, out=negative_part)
+    negative_part *= out.dtype.type(ELU_ALPHA)
+    np.maximum(z, 0, out=out)
+    out += negative_part
+
+
+def gelu(z: np.ndarray, out: np.ndarray) -> None:
+    """``f(z) = z * Phi(z)``, ``Phi`` the standard normal CDF (Hendrycks and Gimpel 2016).
+
+    The exact form, not the tanh approximation; SciPy's ``ndtr`` computes ``Phi`` without
+    overflow. At ``z = -inf`` the product would be ``-inf * 0``, so ``z`` is replaced there
+    by the most negative finite number, which gives the limit, 0.
+    """
+    cdf = ndtr(z)
+    np.maximum(z, np.finfo(out.dtype).min, out=out)
+    out *= cdf
+
+
+def softplus(z: np.ndarray, out: np.ndarray) -> None:
+    """``f(z) = log(1 + exp(z))``, a smooth relu.
+
+    ``np.logaddexp(0, z)`` evaluates it as ``max(z, 0) + log1p(exp(-|z|))``: no overflow for
+    large ``z``, and no loss of the tiny values of very negative ``z``.
+    """
+    np.logaddexp(out.dtype.type(0), z, out=out)
+
+
+def silu(z: np.ndarray, out: np.ndarray) -> None:
+    """``f(z) = z * sigmoid(z)``, the sigmoid-weighted linear unit (swish with ``beta = 1``).
+
+    ``expit`` computes the sigmoid without overflow; at ``z = -inf``, as in :func:`gelu`,
+    the most negative finite number stands in for ``z`` and gives the limit, 0.
+    """
+    weight = expit(z)
+    np.maximum(z, np.finfo(out.dtype).min, out=out)
+    out *= weight
 
 
 def softmax(z: np.ndarray, out: np.ndarray) -> None:
@@ -103,6 +174,63 @@ def relu_derivative(a: np.ndarray, delta: np.ndarray) -> None:
         np.multiply(delta, a > 0, out=delta)
 
 
+def leaky_relu_derivative(a: np.ndarray, delta: np.ndarray) -> None:
+    """``f'(z) = 1`` where ``a > 0``, else the slope (``a`` has the sign of ``z``)."""
+    one, slope = delta.dtype.type(1), delta.dtype.type(LEAKY_RELU_SLOPE)
+    np.multiply(delta, np.where(a > 0, one, slope), out=delta)
+
+
+def elu_derivative(a: np.ndarray, delta: np.ndarray) -> None:
+    """``f'(z) = 1`` where ``a > 0``, else ``alpha * exp(z)``, which is ``a + alpha``."""
+    one, alpha = delta.dtype.type(1), delta.dtype.type(ELU_ALPHA)
+    np.multiply(delta, np.where(a > 0, one, a + alpha), out=delta)
+
+
+_GAUSSIAN_TAIL = 40.0
+"""Beyond ``|z| = 40``, ``|z| * phi(z)`` (``phi`` the standard normal density) is below
+1e-340: zero in float64 as in float32."""
+
+
+def gelu_derivative(z: np.ndarray, delta: np.ndarray) -> None:
+    """``f'(z) = Phi(z) + z * phi(z)``, ``phi`` the standard normal density; takes ``z``.
+
+    In the second term ``z`` is clipped to ``[-40, 40]``, where it makes no difference
+    (:data:`_GAUSSIAN_TAIL`) and ``z * z`` cannot overflow.
+    """
+    dtype = delta.dtype.type
+    t = np.clip(z, dtype(-_GAUSSIAN_TAIL), dtype(_GAUSSIAN_TAIL))
+    slope = np.exp(t * t * dtype(-0.5))
+    slope *= dtype(1 / math.sqrt(2 * math.pi))
+    slope *= t
+    slope += ndtr(z)
+    delta *= slope
+
+
+def softplus_derivative(a: np.ndarray, delta: np.ndarray) -> None:
+    """``f'(z) = sigmoid(z)``, which is ``1 - exp(-a)``.
+
+    Computed as ``-expm1(-a)``, which keeps its precision where ``a`` is tiny (very
+    negative ``z``) instead of losing it all to the subtraction.
+    """
+    delta *= -np.expm1(-a)
+
+
+def silu_derivative(z: np.ndarray, delta: np.ndarray) -> None:
+    """``f'(z) = s(z) * (1 + z * s(-z))``, ``s`` the sigmoid; takes ``z``.
+
+    ``s(-z)`` is ``1 - s(z)``, computed directly so that it keeps its precision for large
+    ``z``. ``z`` is clipped to the finite numbers, so that at ``z = +inf`` the product
+    ``z * s(-z)`` is ``max * 0 = 0`` rather than ``inf * 0``.
+    """
+    info = np.finfo(delta.dtype)
+    t = np.clip(z, info.min, info.max)
+    slope = expit(-t)
+    slope *= t
+    slope += 1
+    slope *= expit(t)
+    delta *= slope
+
+
 def softmax_derivative(a: np.ndarray, delta: np.ndarray) -> None:
     """Multiply ``delta`` by the softmax Jacobian: ``a * (delta - sum(delta * a))`` per row.
 
@@ -125,6 +253,11 @@ ACTIVATIONS = {
     "sigmoid": sigmoid,
     "tanh": tanh,
     "relu": relu,
+    "leaky_relu": leaky_relu,
+    "elu": elu,
+    "gelu": gelu,
+    "softplus": softplus,
+    "silu": silu,
     "softmax": softmax,
     "exp": exp,
 }
@@ -134,8 +267,48 @@ DERIVATIVES = {
     "sigmoid": sigmoid_derivative,
     "tanh": tanh_derivative,
     "relu": relu_derivative,
+    "leaky_relu": leaky_relu_derivative,
+    "elu": elu_derivative,
+    "gelu": gelu_derivative,
+    "softplus": softplus_derivative,
+    "silu": silu_derivative,
     "softmax": softmax_derivative,
     "exp": exp_derivative,
 }
 
-HIDDEN_ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
+DERIVATIVE_TAKES_Z = frozenset({"gelu", "silu"})
+"""Activations whose derivative takes the layer's input ``z`` rather than its output ``a``.
+
+GELU and SiLU are not one-to-one (each dips below zero and comes back up), so ``a`` does not
+determine ``z``; for these alone the forward pass keeps ``z`` in an array of its own
+(:meth:`.network.Workspace.pre_activation_rows`).
+"""
+
+HIDDEN_ACTIVATIONS = (
+    "identity",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "softplus",
+    "silu",
+)
+
+GROWTH_BOUNDS = {
+    "identity": (0.0, math.inf),
+    "sigmoid": (0.5, 1.0),  # sigmoid(z) <= 1/2 + |z|/4
+    "tanh": (0.0, 1.0),
+    "relu": (0.0, math.inf),
+    "leaky_relu": (0.0, math.inf),
+    "elu": (ELU_ALPHA, math.inf),  # |f(z)| <= max(|z|, alpha)
+    "gelu": (0.0, math.inf),  # |z * Phi(z)| <= |z|
+    "softplus": (math.log(2.0), math.inf),  # 0 < f(z) <= max(z, 0) + log(2)
+    "silu": (0.0, math.inf),  # |z * sigmoid(z)| <= |z|
+}
+"""``(c, m)`` for each hidden activation, such that ``|f(z)| <= min(|z| + c, m)`` for every ``z``.
+
+How large a layer's outputs can be, given a bound on its inputs: what
+:func:`.network.logit_bound` needs to prove that the forward pass cannot overflow.
+"""

@@ -30,7 +30,21 @@ def init_glorot(params, rng, hidden_activation) -> None:
         W[...] = rng.uniform(-bound, bound, size=W.shape)
 
 
-INITIALIZERS = {"normal": init_normal, "glorot": init_glorot}
+def init_he(params, rng, hidden_activation) -> None:
+    """He (Kaiming) normal weights, biases zero (He et al. 2015).
+
+    Each weight of a layer with ``fan_in`` inputs is drawn from a normal of mean 0 and
+    standard deviation ``sqrt(2 / fan_in)``. A relu unit passes on about half the second
+    moment of its input; the factor 2 makes up for it, so that the activations keep their
+    scale from layer to layer. Meant for relu and its kin (leaky_relu, elu, gelu, silu).
+    The weights are drawn layer by layer, ``W1`` first, as with the other initialisations.
+    """
+    for W in params.coefs:
+        fan_in = W.shape[0]
+        W[...] = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=W.shape)
+
+
+INITIALIZERS = {"normal": init_normal, "glorot": init_glorot, "he": init_he}
 
 
 def initialize_parameters(layer_sizes, method, rng, hidden_activation, dtype=np.float64):
@@ -40,7 +54,7 @@ def initialize_parameters(layer_sizes, method, rng, hidden_activation, dtype=np.
     ----------
     layer_sizes : sequence of int
         Units per layer, input first.
-    method : {"normal", "glorot"}
+    method : {"normal", "glorot", "he"}
     rng : numpy.random.RandomState or Generator
         Source of the random draws (drawn in float64, then cast to ``dtype``).
     hidden_activation : str

@@ -17,8 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import fused
-from .activations import ACTIVATIONS, DERIVATIVES
-from .losses import OUTPUT_ACTIVATIONS, loss_value, output_delta
+from .activations import ACTIVATIONS, DERIVATIVE_TAKES_Z, DERIVATIVES, GROWTH_BOUNDS
+from .losses import OUTPUT_ACTIVATIONS, loss_value, output_delta, resolve_loss_parameter
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,15 @@ class NetworkSpec:
         Activation of the output layer: ``"sigmoid"``, ``"softmax"``, ``"identity"`` or
         ``"exp"``.
     loss : str
-        ``"squared_error"``, ``"log_loss"`` or ``"poisson"``.
+        ``"squared_error"``, ``"log_loss"``, ``"poisson"``, or one of the robust regression
+        losses ``"absolute_error"``, ``"huber"`` and ``"quantile"``.
     alpha : float
         Strength of the L2 penalty ``alpha / 2 * sum(W**2)``, divided by the batch's total
         sample weight as the data term is.
+    loss_parameter : float or None
+        The loss's parameter: ``delta`` (> 0) for ``"huber"``, the quantile ``q`` (in (0, 1))
+        for ``"quantile"``; None for the other losses. Left at None for ``"huber"`` or
+        ``"quantile"``, it is set to the default, 1.0 or 0.5 (see ``LOSS_PARAMETERS``).
     """
 
     layer_sizes: tuple
@@ -46,6 +51,7 @@ class NetworkSpec:
     output_activation: str
     loss: str
     alpha: float = 0.0
+    loss_parameter: float | None = None
 
     def __post_init__(self):
         if self.output_activation not in OUTPUT_ACTIVATIONS[self.loss]:
@@ -53,6 +59,8 @@ class NetworkSpec:
                 f"The {self.loss!r} loss cannot be used with a {self.output_activation!r} "
                 f"output layer; use one of {OUTPUT_ACTIVATIONS[self.loss]}."
             )
+        parameter = resolve_loss_parameter(self.loss, self.loss_parameter)
+        object.__setattr__(self, "loss_parameter", parameter)  # frozen: set once, here
 
     @property
     def n_layers(self) -> int:
@@ -134,10 +142,14 @@ class Workspace:
     prediction), ``logits`` the output layer's input ``z`` and ``deltas[i]`` the gradient of
     the loss with respect to layer ``i + 1``'s input. ``ones`` (for the bias gradients) and
     ``weights_scratch`` (for the L2 gradient) spare the backward pass any allocation.
+    ``pre_activations[i]``, only for the few activations whose derivative needs it, keeps
+    hidden layer ``i + 1``'s input ``z`` (see :meth:`pre_activation_rows`).
     """
 
     def __init__(self, layer_sizes, n_rows, dtype, with_deltas=True):
         self.n_rows = n_rows
+        self.with_deltas = with_deltas
+        self.pre_activations = None  # allocated by pre_activation_rows, when first needed
         *hidden, n_outputs = layer_sizes[1:]
         self.activations = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
         self.activations.append(output_layer_array(n_rows, n_outputs, dtype))
@@ -160,6 +172,24 @@ class Workspace:
             [d[:n_rows] for d in self.deltas],
         )
 
+    def pre_activation_rows(self, hidden_activation, n_rows):
+        """Arrays in which the forward pass keeps every hidden layer's ``z``, or None.
+
+        Most derivatives are written in terms of a layer's output ``a``, and the forward
+        pass activates hidden layers in place, overwriting ``z``. The derivatives of the
+        activations in :data:`.activations.DERIVATIVE_TAKES_Z` need ``z`` itself: for these
+        alone, and only in a workspace for training (``with_deltas``), this returns one
+        ``(n_rows, width)`` array per hidden layer, allocated on the first call. Otherwise
+        it returns None, and nothing extra is allocated.
+        """
+        if hidden_activation not in DERIVATIVE_TAKES_Z or not self.with_deltas:
+            return None
+        if self.pre_activations is None:
+            self.pre_activations = [np.empty_like(a) for a in self.activations[:-1]]
+        if n_rows == self.n_rows:
+            return self.pre_activations
+        return [z[:n_rows] for z in self.pre_activations]
+
     def column_sums(self, delta, out):
         """``out = delta.sum(axis=0)``, computed as the product ``ones @ delta``.
 
@@ -177,12 +207,13 @@ def _product(a, b, out):
         np.matmul(a, b, out=out)
 
 
-def forward(params, spec, X, activations, logits):
+def forward(params, spec, X, activations, logits, pre_activations=None):
     """Propagate ``X`` through the network (the tutorial's ``forward_propagation``).
 
     Layer ``i`` computes ``z = a_prev @ W_i + b_i`` and ``a = f(z)``. Hidden layers are
-    activated in place; the output layer keeps its logits ``z`` in ``logits`` (the losses
-    use them) and writes its activation into ``activations[-1]``.
+    activated in place, unless ``pre_activations`` is given to keep their ``z``; the output
+    layer keeps its logits ``z`` in ``logits`` (the losses use them) and writes its
+    activation into ``activations[-1]``.
 
     Parameters
     ----------
@@ -193,6 +224,11 @@ def forward(params, spec, X, activations, logits):
         One ``(n_rows, width)`` array per layer, filled in.
     logits : ndarray of shape (n_rows, n_outputs)
         Filled with the output layer's input.
+    pre_activations : list of ndarray, optional
+        One ``(n_rows, width)`` array per hidden layer, filled with its input ``z``, for the
+        backward pass of an activation whose derivative needs it
+        (:meth:`Workspace.pre_activation_rows`). None (prediction, and every other
+        activation) activates the hidden layers in place.
 
     Returns
     -------
@@ -200,9 +236,10 @@ def forward(params, spec, X, activations, logits):
         The network's output, ``activations[-1]``.
     """
     last = spec.n_layers - 1
+    hidden_z = activations if pre_activations is None else pre_activations
     a_prev = X
     for i, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
-        z = logits if i == last else activations[i]
+        z = logits if i == last else hidden_z[i]
         _product(a_prev, W, out=z)
         name = spec.output_activation if i == last else spec.hidden_activation
         _add_bias_and_activate(name, z, b, out=activations[i])
@@ -211,7 +248,10 @@ def forward(params, spec, X, activations, logits):
 
 
 def _add_bias_and_activate(name, z, bias, out):
-    """``z += bias``, then ``out = f(z)``: a relu layer activated in place takes one pass."""
+    """``z += bias``, then ``out = f(z)``: a relu layer activated in place takes one pass.
+
+    ``out`` is ``z`` itself for a layer activated in place, another array where ``z`` is kept.
+    """
     if name == "relu" and out is z and fused.ENABLED:
         fused.add_bias_relu(z, bias)
     else:
@@ -219,7 +259,7 @@ def _add_bias_and_activate(name, z, bias, out):
         ACTIVATIONS[name](z, out=out)
 
 
-def backward(params, spec, X, activations, deltas, grads, workspace):
+def backward(params, spec, X, activations, deltas, grads, workspace, pre_activations=None):
     """Backpropagate the output layer's ``deltas[-1]`` (the tutorial's ``backward_propagation``).
 
     For each layer from the last down: the weight gradient is ``a_prev.T @ delta``, the bias
@@ -227,14 +267,21 @@ def backward(params, spec, X, activations, deltas, grads, workspace):
     ``(delta @ W.T) * f'(z_prev)``. The first layer's delta with respect to the input is
     never needed and never computed. The L2 term is not added here (see
     ``add_penalty_gradient``).
+
+    ``f'`` is computed from the hidden layers' outputs ``activations``, or, for the
+    activations in :data:`.activations.DERIVATIVE_TAKES_Z`, from the ``pre_activations``
+    that :func:`forward` kept.
     """
+    derivative = DERIVATIVES[spec.hidden_activation]
+    takes_z = spec.hidden_activation in DERIVATIVE_TAKES_Z
+    derivative_inputs = pre_activations if takes_z else activations
     for i in range(spec.n_layers - 1, -1, -1):
         a_prev = X if i == 0 else activations[i - 1]
         _product(a_prev.T, deltas[i], out=grads.coefs[i])
         workspace.column_sums(deltas[i], out=grads.intercepts[i])
         if i > 0:
             np.matmul(deltas[i], params.coefs[i].T, out=deltas[i - 1])
-            DERIVATIVES[spec.hidden_activation](activations[i - 1], deltas[i - 1])
+            derivative(derivative_inputs[i - 1], deltas[i - 1])
 
 
 def penalty(params, spec, total_weight) -> float:
@@ -265,30 +312,40 @@ def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads) -> fl
     receives its exact gradient with respect to every parameter.
     """
     activations, logits, deltas = workspace.rows(Y.shape[0])
-    prob = forward(params, spec, X, activations, logits)
+    pre_activations = workspace.pre_activation_rows(spec.hidden_activation, Y.shape[0])
+    prob = forward(params, spec, X, activations, logits, pre_activations)
     total_weight = Y.shape[0] if sample_weight is None else float(sample_weight.sum())
-    loss = loss_value(spec.loss, spec.output_activation, Y, logits, prob, sample_weight)
-    output_delta(spec.loss, spec.output_activation, Y, prob, sample_weight, out=deltas[-1])
-    backward(params, spec, X, activations, deltas, grads, workspace)
+    loss = loss_value(
+        spec.loss, spec.output_activation, Y, logits, prob, sample_weight, spec.loss_parameter
+    )
+    output_delta(
+        spec.loss,
+        spec.output_activation,
+        Y,
+        prob,
+        sample_weight,
+        out=deltas[-1],
+        loss_parameter=spec.loss_parameter,
+    )
+    backward(params, spec, X, activations, deltas, grads, workspace, pre_activations)
     # the L2 term's gradient and value, one after the other: both read every weight, and the
     # second finds them in cache
     add_penalty_gradient(params, spec, grads, total_weight, workspace)
     return loss + penalty(params, spec, total_weight)
 
 
-# Hidden activations whose outputs lie in [-1, 1]; every other one has |f(z)| <= |z|.
-_BOUNDED_BY_ONE = ("sigmoid", "tanh")
-
-
 def logit_bound(params, spec, x_max) -> float:
     """An upper bound on ``|z|`` in every layer, for inputs with every ``|x| <= x_max``.
 
-    Layer by layer, ``|z_j| <= max|a_prev| * sum_i |W_ij| + |b_j|``; after a sigmoid or tanh
-    layer ``|a|`` is at most 1 again. The largest of the layers' bounds is returned. Computed
-    in float64 from a pass over the parameters (about one optimizer step), it proves in most
-    cases that the forward pass cannot overflow without running it. It is infinite when the
-    parameters are too large for such a proof.
+    Layer by layer, ``|z_j| <= max|a_prev| * sum_i |W_ij| + |b_j|``, and then the hidden
+    activation's entry ``(c, m)`` in :data:`.activations.GROWTH_BOUNDS` gives
+    ``|a| <= min(|z| + c, m)``: at most 1 after a sigmoid or tanh layer, at most
+    ``|z| + log 2`` after softplus, and so on. The largest of the layers' bounds is
+    returned. Computed in float64 from a pass over the parameters (about one optimizer
+    step), it proves in most cases that the forward pass cannot overflow without running
+    it. It is infinite when the parameters are too large for such a proof.
     """
+    offset, cap = GROWTH_BOUNDS[spec.hidden_activation]
     largest_input = float(x_max)  # a bound on |a_prev|
     largest_z = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
@@ -296,8 +353,7 @@ def logit_bound(params, spec, x_max) -> float:
             largest_column = float(np.abs(W).sum(axis=0, dtype=np.float64).max(initial=0.0))
             z_bound = largest_input * largest_column + float(np.abs(b).max(initial=0.0))
             largest_z = max(largest_z, z_bound)
-            bounded = spec.hidden_activation in _BOUNDED_BY_ONE
-            largest_input = min(z_bound, 1.0) if bounded else z_bound
+            largest_input = min(z_bound + offset, cap)
     return largest_z if math.isfinite(largest_z) else math.inf
 
 

@@ -204,7 +204,13 @@ def _evaluate(params, spec, validation):
         except FloatingPointError:  # some layer overflowed (see network.forward_is_finite)
             return None, None
     loss = loss_value(
-        spec.loss, spec.output_activation, validation.Y, logits, prob, validation.sample_weight
+        spec.loss,
+        spec.output_activation,
+        validation.Y,
+        logits,
+        prob,
+        validation.sample_weight,
+        spec.loss_parameter,
     )
     if not (math.isfinite(loss) and np.isfinite(prob).all()):
         return None, None
@@ -236,7 +242,7 @@ def _descend_one_epoch(
         if not math.isfinite(loss):
             return math.nan
         loss_sum += loss * (stop - start if w_batch is None else float(w_batch.sum()))
-        optimizer.step(params.flat, grads.flat)
+        optimizer.update(params.flat, grads.flat)
     return loss_sum
 
 
@@ -341,7 +347,7 @@ def train_stochastic(
                 history, tol, history.loss_curve[-1], score, best_params, params
             ):
                 best_epoch = history.n_iter
-            optimizer.end_epoch(history.t)
+            optimizer.end_epoch(history.n_iter, history.t)
             if verbose:
                 _report(history, validation_loss, time.perf_counter() - started)
 

@@ -1,0 +1,275 @@
+"""The robust regression losses: absolute error, Huber and quantile (pinball).
+
+Their values against the formulas, their output deltas and the whole network's gradient
+against finite differences, and what the fitted regressors estimate: a fit that outliers do
+not pull away, and quantiles that cover the share of the targets they should.
+"""
+
+import numpy as np
+import pytest
+from _helpers import fit_quietly
+from sklearn.metrics import d2_absolute_error_score, d2_pinball_score, r2_score
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sknn_scratch import ScratchMLPRegressor
+from sknn_scratch.core import NetworkSpec, Workspace, initialize_parameters, loss_and_gradient
+from sknn_scratch.core.activations import HIDDEN_ACTIVATIONS
+from sknn_scratch.core.losses import OUTPUT_ACTIVATIONS, loss_value, output_delta
+
+N_SAMPLES, N_FEATURES, N_OUTPUTS = 9, 3, 3
+HIDDEN_LAYERS = {1: (5,), 2: (5, 4), 3: (4, 5, 3)}
+# each robust loss with a parameter that puts residuals on both sides of its kinks
+ROBUST = [("absolute_error", None), ("huber", 0.3), ("huber", 1.0), ("quantile", 0.1),
+          ("quantile", 0.5), ("quantile", 0.9)]  # fmt: skip
+
+
+def _per_entry(loss, parameter, y, p):
+    """The loss of every entry, written straight from its definition."""
+    r = y - p
+    if loss == "absolute_error":
+        return np.abs(r)
+    if loss == "huber":
+        delta = parameter
+        return np.where(np.abs(r) <= delta, 0.5 * r**2, delta * (np.abs(r) - delta / 2))
+    q = parameter
+    return np.maximum(q * r, (q - 1) * r)
+
+
+def _batch(rng, n_samples=N_SAMPLES):
+    y = rng.normal(scale=2.0, size=(n_samples, N_OUTPUTS))
+    p = rng.normal(scale=2.0, size=(n_samples, N_OUTPUTS))
+    return y, p
+
+
+def _delta(loss, parameter, y, p, sample_weight):
+    out = np.empty_like(p)
+    output_delta(loss, "identity", y, p, sample_weight, out, parameter)
+    return out
+
+
+# ---------------------------------------------------------------- the losses themselves
+
+
+def test_robust_losses_pair_with_the_identity_output_only():
+    for loss in ("absolute_error", "huber", "quantile"):
+        assert OUTPUT_ACTIVATIONS[loss] == ("identity",)
+        with pytest.raises(ValueError, match="cannot be used with"):
+            NetworkSpec((2, 3, 1), "relu", "exp", loss)
+
+
+def test_spec_takes_the_loss_parameter_or_its_default():
+    assert NetworkSpec((2, 1), "relu", "identity", "huber").loss_parameter == 1.0
+    assert NetworkSpec((2, 1), "relu", "identity", "quantile").loss_parameter == 0.5
+    assert NetworkSpec((2, 1), "relu", "identity", "quantile", loss_parameter=0.9) == (
+        NetworkSpec((2, 1), "relu", "identity", "quantile", 0.0, 0.9)
+    )
+    assert NetworkSpec((2, 1), "relu", "identity", "absolute_error").loss_parameter is None
+    refused = [("huber", 0.0), ("huber", -1.0), ("quantile", 0.0), ("quantile", 1.0),
+               ("quantile", np.nan), ("squared_error", 0.5), ("absolute_error", 1.0)]  # fmt: skip
+    for loss, bad in refused:
+        with pytest.raises(ValueError, match=loss):
+            NetworkSpec((2, 1), "relu", "identity", loss, loss_parameter=bad)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("loss, parameter", ROBUST)
+def test_loss_values_match_their_formulas(loss, parameter, weighted):
+    rng = np.random.RandomState(0)
+    y, p = _batch(rng)
+    sample_weight = rng.uniform(0.2, 3.0, size=N_SAMPLES) if weighted else None
+    expected = np.average(_per_entry(loss, parameter, y, p).mean(axis=1), weights=sample_weight)
+    actual = loss_value(loss, "identity", y, p, p.copy(), sample_weight, parameter)
+    assert actual == pytest.approx(expected, rel=1e-13)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("loss, parameter", ROBUST)
+def test_output_deltas_match_finite_differences_away_from_the_kinks(loss, parameter, weighted):
+    rng = np.random.RandomState(1)
+    y, p = _batch(rng)
+    kinks = np.abs(y - p) if loss != "huber" else np.abs(np.abs(y - p) - parameter)
+    assert kinks.min() > 1e-3  # no residual within reach of the step below
+    sample_weight = rng.uniform(0.2, 3.0, size=N_SAMPLES) if weighted else None
+    step = 1e-6
+    numeric = np.empty_like(p)
+    for index in np.ndindex(p.shape):
+        plus, minus = p.copy(), p.copy()
+        plus[index] += step
+        minus[index] -= step
+        numeric[index] = (
+            loss_value(loss, "identity", y, plus, plus, sample_weight, parameter)
+            - loss_value(loss, "identity", y, minus, minus, sample_weight, parameter)
+        ) / (2 * step)
+    np.testing.assert_allclose(_delta(loss, parameter, y, p, sample_weight), numeric, atol=1e-9)
+
+
+def test_the_deltas_are_sign_clip_and_step():
+    """``sign(p - y)``, ``clip(p - y, -delta, delta)``, ``1[p > y] - q``, over n * n_outputs."""
+    rng = np.random.RandomState(2)
+    y, p = _batch(rng)
+    p[0, 0] = y[0, 0]  # one entry exactly at the kink
+    n = y.size
+    np.testing.assert_array_equal(_delta("absolute_error", None, y, p, None), np.sign(p - y) / n)
+    np.testing.assert_allclose(
+        _delta("huber", 0.3, y, p, None), np.clip(p - y, -0.3, 0.3) / n, rtol=1e-15
+    )
+    step = np.where(p > y, 1.0, np.where(p == y, 0.5, 0.0))  # the middle subgradient at p == y
+    np.testing.assert_allclose(_delta("quantile", 0.9, y, p, None), (step - 0.9) / n, rtol=1e-14)
+    assert _delta("absolute_error", None, y, p, None)[0, 0] == 0.0
+    assert _delta("quantile", 0.9, y, p, None)[0, 0] == pytest.approx((0.5 - 0.9) / n)
+
+
+def test_the_median_quantile_is_half_the_absolute_error_exactly():
+    rng = np.random.RandomState(3)
+    y, p = _batch(rng)
+    p[1, 2] = y[1, 2]
+    w = rng.uniform(0.2, 3.0, size=N_SAMPLES)
+    absolute = loss_value("absolute_error", "identity", y, p, p, w)
+    assert loss_value("quantile", "identity", y, p, p, w, 0.5) == pytest.approx(absolute / 2)
+    np.testing.assert_array_equal(
+        _delta("quantile", 0.5, y, p, w), _delta("absolute_error", None, y, p, w) / 2
+    )
+
+
+@pytest.mark.parametrize("loss, parameter", ROBUST)
+def test_float32_stays_float32(loss, parameter):
+    rng = np.random.RandomState(4)
+    y, p = (a.astype(np.float32) for a in _batch(rng))
+    assert _delta(loss, parameter, y, p, None).dtype == np.float32
+    assert np.isfinite(loss_value(loss, "identity", y, p, p, None, parameter))
+
+
+# ---------------------------------------------------------------- backpropagation
+
+
+def _loss_and_gradient(params, spec, X, Y, sample_weight):
+    workspace = Workspace(spec.layer_sizes, Y.shape[0], np.float64)
+    grads = params.zeros_like()
+    loss = loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads)
+    return loss, grads.flat
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+@pytest.mark.parametrize("depth", sorted(HIDDEN_LAYERS))
+@pytest.mark.parametrize("loss, parameter", ROBUST)
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_backprop_matches_finite_differences(activation, loss, parameter, depth, alpha, weighted):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(N_SAMPLES, N_FEATURES))
+    Y = rng.normal(size=(N_SAMPLES, N_OUTPUTS))
+    sample_weight = rng.uniform(0.2, 3.0, size=N_SAMPLES) if weighted else None
+    spec = NetworkSpec(
+        (N_FEATURES, *HIDDEN_LAYERS[depth], N_OUTPUTS), activation, "identity", loss, alpha,
+        loss_parameter=parameter,
+    )  # fmt: skip
+    params = initialize_parameters(spec.layer_sizes, "normal", rng, activation)
+    n_biases = params.flat.size - params.n_weights
+    params.flat[params.n_weights :] = rng.normal(scale=0.5, size=n_biases)
+    params.flat *= 0.7  # moderate pre-activations: no saturated units, no relu exactly at 0
+
+    _, analytic = _loss_and_gradient(params, spec, X, Y, sample_weight)
+    step = 1e-6
+    numeric = np.empty_like(params.flat)
+    for k in range(params.flat.size):
+        saved = params.flat[k]
+        params.flat[k] = saved + step
+        loss_plus, _ = _loss_and_gradient(params, spec, X, Y, sample_weight)
+        params.flat[k] = saved - step
+        loss_minus, _ = _loss_and_gradient(params, spec, X, Y, sample_weight)
+        params.flat[k] = saved
+        numeric[k] = (loss_plus - loss_minus) / (2 * step)
+
+    relative_error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
+    assert relative_error < 1e-6
+
+
+# ---------------------------------------------------------------- the estimator
+
+
+def test_parameters_are_validated_and_reach_the_network():
+    X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20.0)
+    for bad in [dict(huber_delta=0.0), dict(quantile=0.0), dict(quantile=1.0), dict(loss="l1")]:
+        with pytest.raises(InvalidParameterError):
+            ScratchMLPRegressor(**bad).fit(X, y)
+    reg = ScratchMLPRegressor(loss="huber", huber_delta=0.25, quantile=0.8)
+    assert reg.get_params()["huber_delta"] == 0.25 and reg.get_params()["quantile"] == 0.8
+    assert reg._network_spec((2, 3, 1)).loss_parameter == 0.25
+    assert reg.set_params(loss="quantile")._network_spec((2, 3, 1)).loss_parameter == 0.8
+    assert reg.set_params(loss="absolute_error")._network_spec((2, 3, 1)).loss_parameter is None
+    fitted = fit_quietly(ScratchMLPRegressor(hidden_size=4, loss="huber", epochs=5), X, y)
+    assert fitted.out_activation_ == "identity"
+
+
+def _regression_data(n_samples, rng):
+    X = rng.uniform(-2, 2, size=(n_samples, 2))
+    return X, np.sin(2 * X[:, 0]) + 0.5 * X[:, 1]
+
+
+def _with_outliers(rng):
+    """1000 training samples with noise of sd 0.2, of which 5% are replaced by 50 to 100;
+    2000 clean test samples."""
+    X, f = _regression_data(1000, rng)
+    y = f + rng.normal(scale=0.2, size=f.shape)
+    outliers = rng.choice(len(y), size=len(y) // 20, replace=False)
+    y[outliers] = rng.uniform(50, 100, size=len(outliers))
+    X_test, f_test = _regression_data(2000, rng)
+    return X, y, X_test, f_test + rng.normal(scale=0.2, size=f_test.shape)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_robust_losses_resist_gross_outliers(solver):
+    X, y, X_test, y_test = _with_outliers(np.random.RandomState(0))
+    mae = {}
+    for loss in ("squared_error", "absolute_error", "huber"):
+        reg = ScratchMLPRegressor(
+            hidden_size=32, activation="tanh", loss=loss, solver=solver, epochs=300,
+            random_state=0,
+        )  # fmt: skip
+        mae[loss] = float(np.abs(fit_quietly(reg, X, y).predict(X_test) - y_test).mean())
+    print(f"{solver}: test MAE", {loss: round(value, 4) for loss, value in mae.items()})
+    assert max(mae["absolute_error"], mae["huber"]) < mae["squared_error"]
+    # the noise alone gives a test MAE of 0.2 * sqrt(2 / pi) = 0.16; the outliers pull the
+    # squared error's fit up by about 5% of their mean, 75
+    assert mae["absolute_error"] < 0.2 and mae["huber"] < 0.2
+    assert mae["squared_error"] > 2.0
+
+
+def _heteroscedastic(n_samples, rng):
+    X = rng.uniform(-2, 2, size=(n_samples, 1))
+    scale = 0.2 + 0.3 * np.abs(X[:, 0])
+    return X, np.sin(2 * X[:, 0]) + scale * rng.normal(size=n_samples)
+
+
+@pytest.mark.parametrize("q", [0.1, 0.5, 0.9])
+@pytest.mark.parametrize(
+    "solver, params",
+    [("lbfgs", {}), ("adam", dict(learning_rate=0.002, tol=1e-6, n_iter_no_change=20)),
+     ("adam", dict(learning_rate=0.002, tol=1e-6, n_iter_no_change=20, early_stopping=True))],
+    ids=["lbfgs", "adam", "adam-early-stopping"],
+)  # fmt: skip
+def test_quantile_predictions_cover_their_share_of_the_targets(solver, params, q):
+    rng = np.random.RandomState(0)
+    X, y = _heteroscedastic(2000, rng)
+    X_test, y_test = _heteroscedastic(5000, rng)
+    reg = ScratchMLPRegressor(
+        hidden_size=32, activation="tanh", loss="quantile", quantile=q, solver=solver,
+        epochs=300, random_state=0, **params,
+    )  # fmt: skip
+    coverage = np.mean(y_test <= fit_quietly(reg, X, y).predict(X_test))
+    print(f"{solver} {params} q={q}: coverage {coverage:.4f}")
+    assert abs(coverage - q) < 0.03
+
+
+def test_early_stopping_scores_the_robust_losses_by_d2():
+    rng = np.random.RandomState(5)
+    y, p = rng.normal(size=50), rng.normal(size=50)
+    w = rng.uniform(0.5, 2.0, size=50)
+    scores = {
+        loss: ScratchMLPRegressor(loss=loss, quantile=0.8)._score_outputs(y, p[:, None], w)
+        for loss in ("squared_error", "absolute_error", "huber", "quantile")
+    }
+    assert scores["squared_error"] == r2_score(y, p, sample_weight=w)
+    assert scores["absolute_error"] == d2_absolute_error_score(y, p, sample_weight=w)
+    assert scores["huber"] == scores["absolute_error"]
+    assert scores["quantile"] == d2_pinball_score(y, p, sample_weight=w, alpha=0.8)
