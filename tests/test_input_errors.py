@@ -43,7 +43,7 @@ def fitted(iris):
         (dict(validation_fraction=1.0), r"'validation_fraction' parameter"),
         (dict(n_iter_no_change=0), r"'n_iter_no_change' parameter"),
         (dict(beta_2=1.0), r"'beta_2' parameter"),
-        (dict(init="he"), r"'init' parameter"),
+        (dict(init="xavier"), r"'init' parameter"),
         (dict(max_fun=0), r"'max_fun' parameter"),
         (dict(loss="hinge"), r"'loss' parameter"),
         (dict(class_weight="auto"), r"'class_weight' parameter"),
