@@ -14,7 +14,8 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -73,7 +74,7 @@ class TrainingDivergedWarning(ConvergenceWarning):
     """
 
 
-class BaseScratchMLP(BaseEstimator):
+class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of :class:`ScratchMLPClassifier` and :class:`ScratchMLPRegressor`.
 
     Not meant to be used directly. Subclasses provide ``__init__`` (scikit-learn reads the
@@ -459,8 +460,8 @@ class BaseScratchMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ prediction
 
-    def _forward(self, X):
-        """Validate ``X`` and return the network's outputs, shape (n_samples, n_outputs)."""
+    def _forward(self, X, layer=-1):
+        """Validate ``X`` and return the activations of ``layer`` (the outputs by default)."""
         check_is_fitted(self)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
@@ -468,7 +469,38 @@ class BaseScratchMLP(BaseEstimator):
         if sp.issparse(X):
             X = X.tocsr()
         params = Parameters.from_arrays(self.coefs_, self.intercepts_)
-        return predict(params, self._network_spec(params.layer_sizes), X)
+        return predict(params, self._network_spec(params.layer_sizes), X, layer=layer)
+
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """The last hidden layer's activations: the features the network learnt.
+
+        A fitted network can then feed another estimator in a Pipeline; with
+        ``set_output(transform="pandas")`` the result is a DataFrame whose columns are
+        :meth:`get_feature_names_out`. A network without hidden layers has no such features
+        and raises a ``ValueError``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, hidden_size[-1])
+            The activations of the last hidden layer, in the network's dtype.
+        """
+        check_is_fitted(self)
+        if len(self.coefs_) < 2:
+            raise ValueError(
+                "transform returns the last hidden layer's activations, and this network has "
+                "no hidden layer (hidden_size=()). Fit it with at least one hidden layer."
+            )
+        return self._forward(X, layer=-2)
+
+    @property
+    def _n_features_out(self):
+        """Width of the last hidden layer, for ``get_feature_names_out``."""
+        return self.coefs_[-1].shape[0]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

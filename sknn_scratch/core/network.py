@@ -382,15 +382,22 @@ def chunk_rows(layer_sizes, n_rows, budget_bytes=2**23, itemsize=8) -> int:
     return int(max(1, min(n_rows, budget_bytes // (itemsize * widest))))
 
 
-def predict(params, spec, X, batch_rows=None, return_logits=False):
+def predict(params, spec, X, batch_rows=None, return_logits=False, layer=-1):
     """The network's output for every row of ``X``, computed chunk by chunk.
 
     Extra memory is bounded by one chunk's hidden activations, whatever the size of ``X``:
-    the output layer writes straight into the result.
+    the layer returned writes straight into the result.
+
+    Parameters
+    ----------
+    layer : int, default=-1
+        Which layer's activations to return, indexed as ``activations`` in :func:`forward`:
+        -1 is the output, -2 the last hidden layer (the estimators' ``transform``).
 
     Returns
     -------
     prob : ndarray of shape (n_samples, n_outputs)
+        The activations of ``layer`` (the output's width, by default).
     logits : ndarray of shape (n_samples, n_outputs)
         The output layer's input, only when ``return_logits`` is true.
     """
@@ -398,15 +405,17 @@ def predict(params, spec, X, batch_rows=None, return_logits=False):
     dtype = params.flat.dtype
     if batch_rows is None:
         batch_rows = chunk_rows(spec.layer_sizes, n_rows, itemsize=dtype.itemsize)
+    width = spec.layer_sizes[1:][layer]
     n_outputs = spec.layer_sizes[-1]
-    prob = np.empty((n_rows, n_outputs), dtype=dtype)
+    prob = np.empty((n_rows, width), dtype=dtype)
     # the logits of every row are kept only when asked for; otherwise one chunk's suffice
-    logits = np.empty_like(prob) if return_logits else None
+    logits = np.empty((n_rows, n_outputs), dtype=dtype) if return_logits else None
     workspace = Workspace(spec.layer_sizes, max(batch_rows, 1), dtype, with_deltas=False)
     for start in range(0, n_rows, batch_rows):
         stop = min(start + batch_rows, n_rows)
-        hidden, chunk_logits, _ = workspace.rows(stop - start)
-        activations = [*hidden[:-1], prob[start:stop]]
+        activations, chunk_logits, _ = workspace.rows(stop - start)
+        activations = list(activations)
+        activations[layer] = prob[start:stop]
         if return_logits:
             chunk_logits = logits[start:stop]
         forward(params, spec, X[start:stop], activations, chunk_logits)
