@@ -95,6 +95,7 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "learning_rate_schedule": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -212,6 +213,7 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             loss=self.loss,
             loss_parameter=self._loss_parameter(),
             alpha=float(self.alpha) / weight_scale,
+            dropout=float(self.dropout),
         )
 
     def _starting_parameters(self, spec, reset, rng, dtype) -> Parameters:
@@ -257,6 +259,12 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             # set_params between calls must not slip through (it costs microseconds)
             self._validate_params()
         reset = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
+        if self.solver == "lbfgs" and self.dropout > 0:
+            raise ValueError(
+                f"dropout={self.dropout} needs a stochastic solver: L-BFGS-B minimises one "
+                "fixed function, and dropout draws new masks for every batch. Use "
+                "solver='adam' or 'sgd', or dropout=0."
+            )
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: there is no held-out set "

@@ -116,6 +116,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         class_weight: dict | str | None = None,
         warmup_epochs: int = 0,
         max_grad_norm: float | None = None,
+        dropout: float = 0.0,
     ) -> None:
         self.hidden_size = hidden_size
         self.activation = activation
@@ -145,6 +146,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         self.class_weight = class_weight
         self.warmup_epochs = warmup_epochs
         self.max_grad_norm = max_grad_norm
+        self.dropout = dropout
 
     # ------------------------------------------------------------------ fitting
 

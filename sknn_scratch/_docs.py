@@ -38,6 +38,11 @@ SHARED_PARAMETERS = """\
         Clip each mini-batch's gradient to this L2 norm, taken over all parameters at once,
         before the ``"sgd"`` or ``"adam"`` update: a batch with an exploding gradient then
         moves the weights by a bounded step. None: no clipping.
+    dropout : float, default=0.0
+        Fraction of hidden units dropped at random in each training batch (``"sgd"`` and
+        ``"adam"``), drawn from ``random_state``; kept units are scaled by
+        ``1 / (1 - dropout)``, so prediction uses every unit with no rescaling. A regulariser
+        for large networks on small data.
     epochs : int, default=200
         Passes over the training data (the tutorial's ``epochs``); for ``"lbfgs"`` the cap on
         iterations (scikit-learn's ``max_iter``).

@@ -124,6 +124,7 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         quantile: float = 0.5,
         warmup_epochs: int = 0,
         max_grad_norm: float | None = None,
+        dropout: float = 0.0,
     ) -> None:
         self.hidden_size = hidden_size
         self.activation = activation
@@ -154,6 +155,7 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         self.quantile = quantile
         self.warmup_epochs = warmup_epochs
         self.max_grad_norm = max_grad_norm
+        self.dropout = dropout
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(

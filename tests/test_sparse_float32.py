@@ -133,17 +133,18 @@ def test_float32_trains_and_predicts_in_float32(digits, monkeypatch, sparse):
     seen = set()
     original = training.loss_and_gradient
 
-    def recording(params, spec, X_batch, Y_batch, w_batch, workspace, grads):
+    def recording(params, spec, X_batch, Y_batch, w_batch, workspace, grads, dropout=None):
         seen.update(
             {X_batch.dtype, Y_batch.dtype, params.flat.dtype, grads.flat.dtype}
             | {a.dtype for a in workspace.activations}
             | ({w_batch.dtype} if w_batch is not None else set())
+            | {m.dtype for m in ([] if dropout is None else dropout.masks + dropout.outputs)}
         )
-        return original(params, spec, X_batch, Y_batch, w_batch, workspace, grads)
+        return original(params, spec, X_batch, Y_batch, w_batch, workspace, grads, dropout)
 
     monkeypatch.setattr(training, "loss_and_gradient", recording)
     clf = fit_quietly(
-        ScratchMLPClassifier(hidden_size=8, epochs=3, random_state=0),
+        ScratchMLPClassifier(hidden_size=8, epochs=3, dropout=0.2, random_state=0),
         X32, y, sample_weight=np.ones(len(y)),
     )  # fmt: skip
     assert seen == {np.dtype(np.float32)}

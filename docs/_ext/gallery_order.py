@@ -8,6 +8,7 @@ ORDER = [
     "plot_column_transformer.py",
     "plot_baselines.py",
     "plot_multioutput_regression.py",
+    "plot_robust_losses.py",
 ]
 
 

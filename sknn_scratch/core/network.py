@@ -44,6 +44,9 @@ class NetworkSpec:
         The loss's parameter: ``delta`` (> 0) for ``"huber"``, the quantile ``q`` (in (0, 1))
         for ``"quantile"``; None for the other losses. Left at None for ``"huber"`` or
         ``"quantile"``, it is set to the default, 1.0 or 0.5 (see ``LOSS_PARAMETERS``).
+    dropout : float
+        Fraction of hidden units dropped in each training batch (see :class:`Dropout`);
+        prediction always uses every unit.
     """
 
     layer_sizes: tuple
@@ -52,6 +55,7 @@ class NetworkSpec:
     loss: str
     alpha: float = 0.0
     loss_parameter: float | None = None
+    dropout: float = 0.0
 
     def __post_init__(self):
         if self.output_activation not in OUTPUT_ACTIVATIONS[self.loss]:
@@ -199,6 +203,47 @@ class Workspace:
         np.matmul(self.ones[: delta.shape[0]], delta, out=out)
 
 
+class Dropout:
+    """The hidden units dropped in a training batch (inverted dropout).
+
+    For each batch, :meth:`draw` keeps each hidden unit of each sample with probability
+    ``1 - rate``: ``masks[i]`` holds ``1 / (1 - rate)`` for a kept unit and 0 for a dropped
+    one, so that a layer's expected output is the same as without dropout and prediction
+    needs no rescaling. The forward pass hands ``outputs[i] = activations[i] * masks[i]`` to
+    the next layer, keeping the unmasked ``activations[i]`` for the derivative; the backward
+    pass multiplies that layer's delta by the same mask.
+
+    Parameters
+    ----------
+    rate : float
+        Fraction of units dropped, in [0, 1).
+    layer_sizes : tuple of int
+        The network's layer sizes; only the hidden layers are masked.
+    n_rows : int
+        Largest batch.
+    dtype : numpy dtype
+    rng : numpy.random.RandomState
+        Source of the draws (the estimator's ``random_state``), so runs are reproducible.
+    """
+
+    def __init__(self, rate, layer_sizes, n_rows, dtype, rng):
+        self.rate, self.rng = rate, rng
+        self.scale = np.dtype(dtype).type(1.0 / (1.0 - rate))
+        hidden = layer_sizes[1:-1]
+        self.all_masks = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
+        self.all_outputs = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
+        self.masks, self.outputs = self.all_masks, self.all_outputs
+
+    def draw(self, n_rows) -> "Dropout":
+        """New masks for a batch of ``n_rows`` rows; returns self, sized to the batch."""
+        self.masks = [m[:n_rows] for m in self.all_masks]
+        self.outputs = [o[:n_rows] for o in self.all_outputs]
+        for mask in self.masks:
+            kept = self.rng.random_sample(mask.shape) >= self.rate
+            np.multiply(kept, self.scale, out=mask)
+        return self
+
+
 def _product(a, b, out):
     """``out = a @ b`` for a dense or sparse ``a``, writing into ``out``."""
     if sp.issparse(a):
@@ -207,7 +252,7 @@ def _product(a, b, out):
         np.matmul(a, b, out=out)
 
 
-def forward(params, spec, X, activations, logits, pre_activations=None):
+def forward(params, spec, X, activations, logits, pre_activations=None, dropout=None):
     """Propagate ``X`` through the network (the tutorial's ``forward_propagation``).
 
     Layer ``i`` computes ``z = a_prev @ W_i + b_i`` and ``a = f(z)``. Hidden layers are
@@ -229,6 +274,9 @@ def forward(params, spec, X, activations, logits, pre_activations=None):
         backward pass of an activation whose derivative needs it
         (:meth:`Workspace.pre_activation_rows`). None (prediction, and every other
         activation) activates the hidden layers in place.
+    dropout : Dropout, optional
+        In training with dropout, the batch's masks: each hidden layer passes on its output
+        times its mask (see :class:`Dropout`).
 
     Returns
     -------
@@ -244,6 +292,8 @@ def forward(params, spec, X, activations, logits, pre_activations=None):
         name = spec.output_activation if i == last else spec.hidden_activation
         _add_bias_and_activate(name, z, b, out=activations[i])
         a_prev = activations[i]
+        if dropout is not None and i < last:
+            a_prev = np.multiply(a_prev, dropout.masks[i], out=dropout.outputs[i])
     return activations[-1]
 
 
@@ -259,7 +309,9 @@ def _add_bias_and_activate(name, z, bias, out):
         ACTIVATIONS[name](z, out=out)
 
 
-def backward(params, spec, X, activations, deltas, grads, workspace, pre_activations=None):
+def backward(
+    params, spec, X, activations, deltas, grads, workspace, pre_activations=None, dropout=None
+):
     """Backpropagate the output layer's ``deltas[-1]`` (the tutorial's ``backward_propagation``).
 
     For each layer from the last down: the weight gradient is ``a_prev.T @ delta``, the bias
@@ -270,17 +322,22 @@ def backward(params, spec, X, activations, deltas, grads, workspace, pre_activat
 
     ``f'`` is computed from the hidden layers' outputs ``activations``, or, for the
     activations in :data:`.activations.DERIVATIVE_TAKES_Z`, from the ``pre_activations``
-    that :func:`forward` kept.
+    that :func:`forward` kept. With ``dropout``, the next layer saw each hidden layer's
+    masked output, so that is what its weight gradient uses, and the mask multiplies the
+    hidden layer's delta.
     """
     derivative = DERIVATIVES[spec.hidden_activation]
     takes_z = spec.hidden_activation in DERIVATIVE_TAKES_Z
     derivative_inputs = pre_activations if takes_z else activations
+    passed_on = activations if dropout is None else dropout.outputs  # what each layer saw
     for i in range(spec.n_layers - 1, -1, -1):
-        a_prev = X if i == 0 else activations[i - 1]
+        a_prev = X if i == 0 else passed_on[i - 1]
         _product(a_prev.T, deltas[i], out=grads.coefs[i])
         workspace.column_sums(deltas[i], out=grads.intercepts[i])
         if i > 0:
             np.matmul(deltas[i], params.coefs[i].T, out=deltas[i - 1])
+            if dropout is not None:
+                deltas[i - 1] *= dropout.masks[i - 1]
             derivative(derivative_inputs[i - 1], deltas[i - 1])
 
 
@@ -305,15 +362,16 @@ def add_penalty_gradient(params, spec, grads, total_weight, workspace) -> None:
         grads.weights[...] += scaled_weights
 
 
-def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads) -> float:
+def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads, dropout=None) -> float:
     """Forward pass, loss, and backward pass for one batch; fills ``grads``.
 
     Returns the batch's loss (weighted mean of the data term plus the L2 term); ``grads``
-    receives its exact gradient with respect to every parameter.
+    receives its exact gradient with respect to every parameter (for the batch's dropout
+    masks, when ``dropout`` is given).
     """
     activations, logits, deltas = workspace.rows(Y.shape[0])
     pre_activations = workspace.pre_activation_rows(spec.hidden_activation, Y.shape[0])
-    prob = forward(params, spec, X, activations, logits, pre_activations)
+    prob = forward(params, spec, X, activations, logits, pre_activations, dropout)
     total_weight = Y.shape[0] if sample_weight is None else float(sample_weight.sum())
     loss = loss_value(
         spec.loss, spec.output_activation, Y, logits, prob, sample_weight, spec.loss_parameter
@@ -327,7 +385,7 @@ def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads) -> fl
         out=deltas[-1],
         loss_parameter=spec.loss_parameter,
     )
-    backward(params, spec, X, activations, deltas, grads, workspace, pre_activations)
+    backward(params, spec, X, activations, deltas, grads, workspace, pre_activations, dropout)
     # the L2 term's gradient and value, one after the other: both read every weight, and the
     # second finds them in cache
     add_penalty_gradient(params, spec, grads, total_weight, workspace)

@@ -21,7 +21,7 @@ import scipy.optimize
 import scipy.sparse as sp
 
 from .losses import loss_value
-from .network import Workspace, forward_is_finite, loss_and_gradient, predict
+from .network import Dropout, Workspace, forward_is_finite, loss_and_gradient, predict
 
 
 class TrainingDivergedError(ValueError, ArithmeticError):
@@ -218,11 +218,13 @@ def _evaluate(params, spec, validation):
 
 
 def _descend_one_epoch(
-    params, spec, X, Y, sample_weight, optimizer, order, batch_size, workspace, grads, buffers
-):
+    params, spec, X, Y, sample_weight, optimizer, order, batch_size, workspace, grads, buffers,
+    dropout,
+):  # fmt: skip
     """One pass over the data, batch by batch: forward, loss, backward, optimizer step.
 
-    Visits the samples in ``order`` (or as they are, when None). Returns the sum over batches
+    Visits the samples in ``order`` (or as they are, when None), with new dropout masks for
+    each batch when ``dropout`` is given. Returns the sum over batches
     of each batch's loss times its total sample weight, or NaN as soon as a loss is not
     finite (the caller then restores the parameters).
     """
@@ -238,7 +240,8 @@ def _descend_one_epoch(
             X_batch = _take_rows(X, index, buffers[0])
             Y_batch = _take_rows(Y, index, buffers[1])
             w_batch = None if sample_weight is None else sample_weight[index]
-        loss = loss_and_gradient(params, spec, X_batch, Y_batch, w_batch, workspace, grads)
+        masks = None if dropout is None else dropout.draw(stop - start)
+        loss = loss_and_gradient(params, spec, X_batch, Y_batch, w_batch, workspace, grads, masks)
         if not math.isfinite(loss):
             return math.nan
         loss_sum += loss * (stop - start if w_batch is None else float(w_batch.sum()))
@@ -314,6 +317,9 @@ def train_stochastic(
     total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
     best_params = params.flat.copy() if validation is not None else None
     saved = _EpochStart(params, optimizer)
+    dropout = None
+    if spec.dropout > 0:
+        dropout = Dropout(spec.dropout, spec.layer_sizes, batch_size, dtype, rng)
     x_max = _input_bound(X)
     # the epoch whose parameters best_params holds (with warm_start, the previous fit's best)
     best_epoch = history.n_iter if validation is not None and history.validation_scores else None
@@ -326,7 +332,7 @@ def train_stochastic(
             order = rng.permutation(n_samples) if shuffle and not full_batch else None
             loss_sum = _descend_one_epoch(
                 params, spec, X, Y, sample_weight, optimizer, order, batch_size,
-                workspace, grads, (x_buffer, y_buffer),
+                workspace, grads, (x_buffer, y_buffer), dropout,
             )  # fmt: skip
             what = _what_diverged(loss_sum, params, spec, X, x_max, optimizer)
             validation_loss = score = None

@@ -1,0 +1,120 @@
+"""Dropout: inverted masks in training only, an exact gradient for a fixed mask, a smaller gap."""
+
+import warnings
+
+import numpy as np
+import pytest
+from _helpers import fit_quietly
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
+
+from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
+from sknn_scratch.core import NetworkSpec, Workspace, initialize_parameters, loss_and_gradient
+from sknn_scratch.core.activations import HIDDEN_ACTIVATIONS
+from sknn_scratch.core.network import Dropout
+
+N_SAMPLES, N_FEATURES, N_OUTPUTS = 7, 3, 2
+
+
+def _fixed_dropout(spec, rate, rng):
+    """A Dropout whose masks are drawn once and then kept for every evaluation."""
+    dropout = Dropout(rate, spec.layer_sizes, N_SAMPLES, np.float64, rng)
+    return dropout.draw(N_SAMPLES)
+
+
+def _loss(params, spec, X, Y, weights, dropout):
+    workspace = Workspace(spec.layer_sizes, N_SAMPLES, np.float64)
+    grads = params.zeros_like()
+    value = loss_and_gradient(params, spec, X, Y, weights, workspace, grads, dropout)
+    return value, grads.flat.copy()
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("hidden", [(5,), (5, 4), (4, 5, 3)], ids=["depth1", "depth2", "depth3"])
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask(
+    activation, hidden, weighted
+):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(N_SAMPLES, N_FEATURES))
+    Y = np.eye(N_OUTPUTS)[rng.randint(N_OUTPUTS, size=N_SAMPLES)]
+    weights = rng.uniform(0.2, 3.0, size=N_SAMPLES) if weighted else None
+    spec = NetworkSpec(
+        (N_FEATURES, *hidden, N_OUTPUTS), activation, "softmax", "log_loss", alpha=0.3,
+        dropout=0.4,
+    )  # fmt: skip
+    params = initialize_parameters(spec.layer_sizes, "normal", rng, activation)
+    n_biases = params.flat.size - params.n_weights
+    # non-zero biases: a sample whose units are all dropped must not sit on relu's kink
+    params.flat[params.n_weights :] = rng.normal(scale=0.5, size=n_biases)
+    params.flat *= 0.7
+    dropout = _fixed_dropout(spec, 0.4, rng)
+    assert any((m == 0).any() for m in dropout.masks)  # some units are really dropped
+
+    _, analytic = _loss(params, spec, X, Y, weights, dropout)
+    numeric = np.empty_like(analytic)
+    for k in range(params.flat.size):
+        saved = params.flat[k]
+        params.flat[k] = saved + 1e-6
+        plus, _ = _loss(params, spec, X, Y, weights, dropout)
+        params.flat[k] = saved - 1e-6
+        minus, _ = _loss(params, spec, X, Y, weights, dropout)
+        params.flat[k] = saved
+        numeric[k] = (plus - minus) / 2e-6
+    relative_error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
+    assert relative_error < 1e-6
+
+
+def test_masks_are_inverted_and_keep_the_expected_output():
+    rng = np.random.RandomState(0)
+    spec = NetworkSpec((3, 2000, 1), "relu", "identity", "squared_error", dropout=0.25)
+    dropout = Dropout(0.25, spec.layer_sizes, 50, np.float32, rng).draw(50)
+    mask = dropout.masks[0]
+    assert mask.dtype == np.float32
+    assert set(np.unique(mask)) == {np.float32(0), np.float32(1 / 0.75)}
+    assert (mask == 0).mean() == pytest.approx(0.25, abs=0.01)
+    assert mask.mean() == pytest.approx(1.0, abs=0.02)
+
+
+def test_dropout_is_reproducible_and_prediction_uses_every_unit():
+    X, y = make_classification(200, 8, random_state=0)
+    params = dict(hidden_size=32, dropout=0.5, epochs=5, random_state=3)
+    a = fit_quietly(ScratchMLPClassifier(**params), X, y)
+    b = fit_quietly(ScratchMLPClassifier(**params), X, y)
+    plain = fit_quietly(ScratchMLPClassifier(**{**params, "dropout": 0.0}), X, y)
+    assert a.loss_curve_ == b.loss_curve_
+    assert all(np.array_equal(u, v) for u, v in zip(a.coefs_, b.coefs_))
+    assert a.loss_curve_ != plain.loss_curve_
+    # prediction is deterministic: no mask at predict time
+    np.testing.assert_array_equal(a.predict_proba(X), a.predict_proba(X))
+
+
+def test_dropout_narrows_the_gap_on_a_small_overparameterised_problem():
+    # 100 noisy training samples, two hidden layers of 256: the network memorises them
+    X, y = make_classification(2100, 20, n_informative=5, flip_y=0.1, random_state=0)
+    X_train, y_train, X_test, y_test = X[:100], y[:100], X[100:], y[100:]
+    results = {}
+    for rate in (0.0, 0.5):
+        clf = ScratchMLPClassifier(
+            hidden_size=(256, 256), activation="relu", alpha=0.0, epochs=200, tol=0.0,
+            dropout=rate, random_state=0,
+        )  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X_train, y_train)
+        results[rate] = (
+            clf.score(X_train, y_train) - clf.score(X_test, y_test),
+            log_loss(y_test, clf.predict_proba(X_test)),
+        )
+    (gap_plain, test_loss_plain), (gap_dropout, test_loss_dropout) = results[0.0], results[0.5]
+    assert gap_dropout < gap_plain
+    assert test_loss_dropout < 0.6 * test_loss_plain
+
+
+def test_dropout_needs_a_stochastic_solver():
+    X, y = make_classification(50, 4, random_state=0)
+    with pytest.raises(ValueError, match=r"dropout=0\.2 needs a stochastic solver"):
+        ScratchMLPRegressor(solver="lbfgs", dropout=0.2).fit(X, y)
+    with pytest.raises(ValueError, match="'dropout' parameter"):
+        ScratchMLPRegressor(dropout=1.0).fit(X, y)
