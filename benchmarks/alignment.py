@@ -27,8 +27,6 @@ Usage::
 
 import argparse
 import gc
-import os
-import platform
 import shlex
 import statistics
 import sys
@@ -38,14 +36,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import sknn_scratch
+from _environment import header, load_average, numba_line
+
 from sknn_scratch import ScratchMLPRegressor
-from sknn_scratch.core import fused
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BATCH = 200  # the regressor's batch_size="auto" on this data: min(200, n_samples)
@@ -159,26 +156,6 @@ def gather_table(X, X_misaligned, rounds, repeats):
     return "\n".join(lines), per_gather, len(batches)
 
 
-def load_average():
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-def header(threads, load_at_start):
-    """Package versions, machine type, threads and load: nothing about files or the checkout."""
-    numba = (
-        f"Numba {fused.numba.__version__} (fused loops on)" if fused.ENABLED else "Numba not used"
-    )
-    return [
-        f"- Packages: sknn_scratch {sknn_scratch.__version__}, Python "
-        f"{platform.python_version()}, NumPy {np.__version__}, scikit-learn "
-        f"{sklearn.__version__}, {numba}",
-        f"- Machine: {platform.machine()}, {os.cpu_count()} logical CPUs",
-        f"- Threads: {threads} BLAS thread{'s' if threads != 1 else ''} (threadpoolctl)",
-        f"- Load average (1, 5, 15 min): {load_at_start} at the start and {load_average()} "
-        "at the end",
-    ]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, print only")
@@ -215,7 +192,7 @@ def main(argv=None):
             "# Misaligned input",
             f"Measured with `{command}` on {time.strftime('%Y-%m-%d', time.gmtime())}, in "
             f"{elapsed / 60:.1f} min. Medians over {rounds} interleaved rounds.",
-            "\n".join(header(args.threads, load_at_start)),
+            "\n".join(header(args.threads, load_at_start, numba_line(with_loops_note=True))),
             f"The misaligned `X` holds the same values as the aligned one, in an array made by "
             f"`np.frombuffer(buf[1:].data, dtype=np.float64)` on a uint8 buffer `buf` "
             f"({X.nbytes / 2**20:.0f} MB of data). Peak MB is `tracemalloc`'s peak during one "

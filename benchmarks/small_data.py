@@ -23,8 +23,6 @@ Usage::
 import argparse
 import contextlib
 import io
-import os
-import platform
 import shlex
 import statistics
 import sys
@@ -33,7 +31,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -41,9 +38,9 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import sknn_scratch
+from _environment import header, load_average
+
 from sknn_scratch import ScratchMLPClassifier
-from sknn_scratch.core import fused
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -249,24 +246,6 @@ def grid_table(rounds, epochs):
 
 def plural(rounds):
     return f"{rounds} round{'s' if rounds != 1 else ''}"
-
-
-def load_average():
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-def header(threads, load_at_start):
-    """Package versions, machine type, threads and load: nothing about files or the checkout."""
-    numba = f"Numba {fused.numba.__version__}" if fused.ENABLED else "Numba not used"
-    return [
-        f"- Packages: sknn_scratch {sknn_scratch.__version__}, Python "
-        f"{platform.python_version()}, NumPy {np.__version__}, scikit-learn "
-        f"{sklearn.__version__}, {numba}",
-        f"- Machine: {platform.machine()}, {os.cpu_count()} logical CPUs",
-        f"- Threads: {threads} BLAS thread{'s' if threads != 1 else ''} (threadpoolctl)",
-        f"- Load average (1, 5, 15 min): {load_at_start} at the start and {load_average()} "
-        "at the end",
-    ]
 
 
 def main(argv=None):

@@ -3,6 +3,7 @@
 import warnings
 from pathlib import Path
 
+import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,3 +27,22 @@ def fit_quietly(estimator, X, y, **fit_params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return estimator.fit(X, y, **fit_params)
+
+
+def finite_difference_gradient(loss, flat, step=1e-6):
+    """Central differences of ``loss()``, a function of the values held in ``flat``.
+
+    Each entry of ``flat`` is moved by ``+step`` and ``-step`` in place (and put back), and
+    ``loss`` is evaluated at both: the numerical gradient that backpropagation is checked
+    against.
+    """
+    gradient = np.empty_like(flat)
+    for k in range(flat.size):
+        saved = flat[k]
+        flat[k] = saved + step
+        loss_plus = loss()
+        flat[k] = saved - step
+        loss_minus = loss()
+        flat[k] = saved
+        gradient[k] = (loss_plus - loss_minus) / (2 * step)
+    return gradient

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _helpers import fit_quietly
+from _helpers import finite_difference_gradient, fit_quietly
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
@@ -53,15 +53,9 @@ def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask(
     assert any((m == 0).any() for m in dropout.masks)  # some units are really dropped
 
     _, analytic = _loss(params, spec, X, Y, weights, dropout)
-    numeric = np.empty_like(analytic)
-    for k in range(params.flat.size):
-        saved = params.flat[k]
-        params.flat[k] = saved + 1e-6
-        plus, _ = _loss(params, spec, X, Y, weights, dropout)
-        params.flat[k] = saved - 1e-6
-        minus, _ = _loss(params, spec, X, Y, weights, dropout)
-        params.flat[k] = saved
-        numeric[k] = (plus - minus) / 2e-6
+    numeric = finite_difference_gradient(
+        lambda: _loss(params, spec, X, Y, weights, dropout)[0], params.flat
+    )
     relative_error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
     assert relative_error < 1e-6
 

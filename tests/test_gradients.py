@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _helpers import finite_difference_gradient
 
 from sknn_scratch.core import NetworkSpec, Workspace, initialize_parameters, loss_and_gradient
 from sknn_scratch.core.activations import HIDDEN_ACTIVATIONS
@@ -30,17 +31,11 @@ def _loss_and_gradient(params, spec, X, Y, sample_weight):
     return loss, grads.flat
 
 
-def _finite_difference_gradient(params, spec, X, Y, sample_weight, step=1e-6):
-    gradient = np.empty_like(params.flat)
-    for k in range(params.flat.size):
-        saved = params.flat[k]
-        params.flat[k] = saved + step
-        loss_plus, _ = _loss_and_gradient(params, spec, X, Y, sample_weight)
-        params.flat[k] = saved - step
-        loss_minus, _ = _loss_and_gradient(params, spec, X, Y, sample_weight)
-        params.flat[k] = saved
-        gradient[k] = (loss_plus - loss_minus) / (2 * step)
-    return gradient
+def _finite_difference_gradient(params, spec, X, Y, sample_weight):
+    def loss():
+        return _loss_and_gradient(params, spec, X, Y, sample_weight)[0]
+
+    return finite_difference_gradient(loss, params.flat)
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])

@@ -7,7 +7,7 @@ not pull away, and quantiles that cover the share of the targets they should.
 
 import numpy as np
 import pytest
-from _helpers import fit_quietly
+from _helpers import finite_difference_gradient, fit_quietly
 from sklearn.metrics import d2_absolute_error_score, d2_pinball_score, r2_score
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -169,16 +169,9 @@ def test_backprop_matches_finite_differences(activation, loss, parameter, depth,
     params.flat *= 0.7  # moderate pre-activations: no saturated units, no relu exactly at 0
 
     _, analytic = _loss_and_gradient(params, spec, X, Y, sample_weight)
-    step = 1e-6
-    numeric = np.empty_like(params.flat)
-    for k in range(params.flat.size):
-        saved = params.flat[k]
-        params.flat[k] = saved + step
-        loss_plus, _ = _loss_and_gradient(params, spec, X, Y, sample_weight)
-        params.flat[k] = saved - step
-        loss_minus, _ = _loss_and_gradient(params, spec, X, Y, sample_weight)
-        params.flat[k] = saved
-        numeric[k] = (loss_plus - loss_minus) / (2 * step)
+    numeric = finite_difference_gradient(
+        lambda: _loss_and_gradient(params, spec, X, Y, sample_weight)[0], params.flat
+    )
 
     relative_error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
     assert relative_error < 1e-6

@@ -1,0 +1,40 @@
+"""What every benchmark's results file says about where it ran.
+
+Package versions, the machine's type, threads and load: nothing about files, paths or the
+checkout, so a results file describes the package and the benchmark only.
+"""
+
+import os
+import platform
+
+import numpy as np
+import sklearn
+
+import sknn_scratch
+from sknn_scratch.core import fused
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, rounded."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def numba_line(with_loops_note: bool = False) -> str:
+    """Which Numba ran the compiled loops, if any."""
+    if not fused.ENABLED:
+        return "Numba not used"
+    note = " (fused loops on)" if with_loops_note else ""
+    return f"Numba {fused.numba.__version__}{note}"
+
+
+def header(threads, load_at_start, numba=None) -> list:
+    """The environment lines of a results file (Markdown bullets)."""
+    return [
+        f"- Packages: sknn_scratch {sknn_scratch.__version__}, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}, scikit-learn "
+        f"{sklearn.__version__}, {numba or numba_line()}",
+        f"- Machine: {platform.machine()}, {os.cpu_count()} logical CPUs",
+        f"- Threads: {threads} BLAS thread{'s' if threads != 1 else ''} (threadpoolctl)",
+        f"- Load average (1, 5, 15 min): {load_at_start} at the start and {load_average()} "
+        "at the end",
+    ]
