@@ -9,7 +9,7 @@ weight on the second input, so whenever it is 1 both saturate near 1: the inputs
 (1, 1) look alike to the output unit, whose best answer for targets 1 and 0 is 0.5 for both.
 The saturated sigmoids' derivatives, a(1 - a) ~ 0.003, leave too small a gradient to escape:
 after 10 000 epochs the loss still falls, by only 5e-7 per epoch. This script reproduces
-that run exactly with API.md's parameters, then shows settings that solve XOR.
+that run exactly with the parameters README gives for it, then shows settings that solve XOR.
 
 Run it with ``python examples/xor.py``.
 """

@@ -1,6 +1,6 @@
-"""The tutorial's XOR run, reproduced by the estimator with API.md's parameters.
+"""The tutorial's XOR run, reproduced by the estimator with the parameters README gives.
 
-The reference below is the tutorial's own algorithm (``tutorial.md``, steps 2-9), restated
+The reference below is the tutorial's own algorithm (its steps 2-9), restated
 in a few lines: sigmoid layers, the MSE loss, backpropagation summed over the samples, and
 ``W += learning_rate * gradient`` with learning rate 0.1, for 10 000 epochs.
 """
