@@ -421,17 +421,27 @@ def forward_is_finite(params, spec, X, x_max) -> bool:
     Every layer counts, not only the outputs: a sigmoid turns an overflowed ``z`` back into
     a finite 1, but such a network is broken (its gradients would be NaN). When
     :func:`logit_bound` leaves a margin of 2 below the dtype's largest number, no sum can
-    overflow and the answer is yes without a forward pass; otherwise the forward pass runs
-    with floating-point overflow made an error.
+    overflow and the answer is yes without a forward pass; otherwise
+    :func:`predict_if_finite` runs it.
     """
     if logit_bound(params, spec, x_max) < float(np.finfo(params.flat.dtype).max) / 2:
         return True
+    return predict_if_finite(params, spec, X) is not None
+
+
+def predict_if_finite(params, spec, X, return_logits=False):
+    """:func:`predict`, or None if any layer overflows or an output is not finite.
+
+    The forward pass runs with floating-point overflow made an error, so that a layer whose
+    overflow the next activation would hide (a sigmoid of ``inf`` is 1) is caught too.
+    """
     with np.errstate(over="raise", invalid="raise"):
         try:
-            outputs = predict(params, spec, X)
+            result = predict(params, spec, X, return_logits=return_logits)
         except FloatingPointError:
-            return False
-    return bool(np.isfinite(outputs).all())
+            return None
+    outputs = result[0] if return_logits else result
+    return result if np.isfinite(outputs).all() else None
 
 
 def chunk_rows(layer_sizes, n_rows, budget_bytes=2**23, itemsize=8) -> int:
@@ -454,7 +464,7 @@ def predict(params, spec, X, batch_rows=None, return_logits=False, layer=-1):
 
     Returns
     -------
-    prob : ndarray of shape (n_samples, n_outputs)
+    outputs : ndarray of shape (n_samples, n_outputs)
         The activations of ``layer`` (the output's width, by default).
     logits : ndarray of shape (n_samples, n_outputs)
         The output layer's input, only when ``return_logits`` is true.
@@ -465,7 +475,7 @@ def predict(params, spec, X, batch_rows=None, return_logits=False, layer=-1):
         batch_rows = chunk_rows(spec.layer_sizes, n_rows, itemsize=dtype.itemsize)
     width = spec.layer_sizes[1:][layer]
     n_outputs = spec.layer_sizes[-1]
-    prob = np.empty((n_rows, width), dtype=dtype)
+    outputs = np.empty((n_rows, width), dtype=dtype)
     # the logits of every row are kept only when asked for; otherwise one chunk's suffice
     logits = np.empty((n_rows, n_outputs), dtype=dtype) if return_logits else None
     workspace = Workspace(spec.layer_sizes, max(batch_rows, 1), dtype, with_deltas=False)
@@ -473,8 +483,8 @@ def predict(params, spec, X, batch_rows=None, return_logits=False, layer=-1):
         stop = min(start + batch_rows, n_rows)
         activations, chunk_logits, _ = workspace.rows(stop - start)
         activations = list(activations)
-        activations[layer] = prob[start:stop]
+        activations[layer] = outputs[start:stop]
         if return_logits:
             chunk_logits = logits[start:stop]
         forward(params, spec, X[start:stop], activations, chunk_logits)
-    return (prob, logits) if return_logits else prob
+    return (outputs, logits) if return_logits else outputs

@@ -196,7 +196,7 @@ class SGD(Optimizer):
         self.nesterov = nesterov
         self.velocity = np.zeros(n_params, dtype=dtype)
 
-    _state = ("learning_rate", "base_rate", "velocity")
+    _state = (*Optimizer._state, "velocity")
 
     def step(self, params, grad):
         if self.momentum == 0:
@@ -255,7 +255,7 @@ class Adam(Optimizer):
         self.m_scaled = np.zeros(n_params, dtype=dtype)
         self.v_scaled = np.zeros(n_params, dtype=dtype)
 
-    _state = ("learning_rate", "base_rate", "t", "m_scaled", "v_scaled")
+    _state = (*Optimizer._state, "t", "m_scaled", "v_scaled")
 
     def step(self, params, grad):
         self.t += 1

@@ -21,7 +21,13 @@ import scipy.optimize
 import scipy.sparse as sp
 
 from .losses import loss_value
-from .network import Dropout, Workspace, forward_is_finite, loss_and_gradient, predict
+from .network import (
+    Dropout,
+    Workspace,
+    forward_is_finite,
+    loss_and_gradient,
+    predict_if_finite,
+)
 
 
 class TrainingDivergedError(ValueError, ArithmeticError):
@@ -198,11 +204,10 @@ def _report(history, validation_loss, seconds):
 def _evaluate(params, spec, validation):
     """Loss and score of the current network on the held-out data; None for both when its
     outputs or the loss there are not finite (the training data's were)."""
-    with np.errstate(over="raise", invalid="raise"):
-        try:
-            prob, logits = predict(params, spec, validation.X, return_logits=True)
-        except FloatingPointError:  # some layer overflowed (see network.forward_is_finite)
-            return None, None
+    result = predict_if_finite(params, spec, validation.X, return_logits=True)
+    if result is None:
+        return None, None
+    prob, logits = result
     loss = loss_value(
         spec.loss,
         spec.output_activation,
@@ -212,7 +217,7 @@ def _evaluate(params, spec, validation):
         validation.sample_weight,
         spec.loss_parameter,
     )
-    if not (math.isfinite(loss) and np.isfinite(prob).all()):
+    if not math.isfinite(loss):
         return None, None
     return loss, float(validation.score(prob))
 
