@@ -1,4 +1,4 @@
-"""What every benchmark's results file says about where it ran.
+"""What every benchmark's results file says about where it ran, and where the file goes.
 
 Package versions, the machine's type, threads and load: nothing about files, paths or the
 checkout, so a results file describes the package and the benchmark only.
@@ -6,12 +6,25 @@ checkout, so a results file describes the package and the benchmark only.
 
 import os
 import platform
+from pathlib import Path
 
 import numpy as np
 import sklearn
 
 import sknn_scratch
 from sknn_scratch.core import fused
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def publish(text, out) -> None:
+    """Write ``text`` to ``results/<out>.md``, or print it when ``out`` is None (``--quick``)."""
+    if out:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"{out}.md").write_text(text + "\n")
+        print(f"wrote benchmarks/results/{out}.md")
+    else:
+        print(text)
 
 
 def load_average() -> str:

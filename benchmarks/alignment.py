@@ -40,11 +40,10 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _environment import header, load_average, numba_line
+from _environment import header, load_average, numba_line, publish
 
 from sknn_scratch import ScratchMLPRegressor
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BATCH = 200  # the regressor's batch_size="auto" on this data: min(200, n_samples)
 
 
@@ -211,12 +210,7 @@ def main(argv=None):
             f"{fit_times['aligned']:.2f} s for the whole aligned `partial_fit`).",
         ]
     )
-    if out:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"{out}.md").write_text(text + "\n")
-        print(f"wrote benchmarks/results/{out}.md")
-    else:
-        print(text)
+    publish(text, out)
 
 
 if __name__ == "__main__":

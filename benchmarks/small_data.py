@@ -38,12 +38,9 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _environment import header, load_average
+from _environment import header, load_average, publish
 
 from sknn_scratch import ScratchMLPClassifier
-
-RESULTS = Path(__file__).resolve().parent / "results"
-
 
 # ---------------------------------------------------------------------- the tutorial's code
 # Copied from the tutorial (steps 2 to 9) as the reference to beat; only the driver is ours.
@@ -284,12 +281,7 @@ def main(argv=None):
             search,
         ]
     )
-    if out:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"{out}.md").write_text(text + "\n")
-        print(f"wrote benchmarks/results/{out}.md")
-    else:
-        print(text)
+    publish(text, out)
 
 
 if __name__ == "__main__":

@@ -33,9 +33,8 @@ def test_cosine_schedule_warms_up_then_decays_to_zero(warmup):
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_partial_fit_calls_follow_the_cosine_schedule(solver):
-    X, y = load_diabetes(return_X_y=True)
-    X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+def test_partial_fit_calls_follow_the_cosine_schedule(solver, diabetes):
+    X, y = diabetes  # standardised features and target (conftest.py)
     reg = ScratchMLPRegressor(
         hidden_size=5, solver=solver, learning_rate=0.01, learning_rate_schedule="cosine",
         epochs=6, warmup_epochs=2, random_state=0,
@@ -48,9 +47,8 @@ def test_partial_fit_calls_follow_the_cosine_schedule(solver):
     np.testing.assert_allclose(after_each_call, expected, rtol=1e-12, atol=1e-18)
 
 
-def test_adam_follows_invscaling_now():
-    X, y = load_diabetes(return_X_y=True)
-    X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+def test_adam_follows_invscaling_now(diabetes):
+    X, y = diabetes  # standardised features and target (conftest.py)
     params = dict(hidden_size=5, solver="adam", epochs=4, tol=0.0, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -64,9 +62,8 @@ def test_adam_follows_invscaling_now():
     assert scaled.loss_curve_[-1] != constant.loss_curve_[-1]
 
 
-def test_a_warm_started_fit_runs_its_own_cosine():
-    X, y = load_diabetes(return_X_y=True)
-    X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+def test_a_warm_started_fit_runs_its_own_cosine(diabetes):
+    X, y = diabetes  # standardised features and target (conftest.py)
     reg = ScratchMLPRegressor(
         hidden_size=5, learning_rate_schedule="cosine", epochs=5, tol=0.0, warm_start=True,
         random_state=0,
@@ -147,9 +144,8 @@ def test_every_update_sees_a_clipped_gradient(solver, monkeypatch):
     assert max(norms) > 0.49  # unscaled targets: the clip was reached
 
 
-def test_clipping_is_off_by_default_and_changes_nothing_when_never_reached():
-    X, y = load_diabetes(return_X_y=True)
-    X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+def test_clipping_is_off_by_default_and_changes_nothing_when_never_reached(diabetes):
+    X, y = diabetes  # standardised features and target (conftest.py)
     params = dict(hidden_size=5, solver="sgd", epochs=3, tol=0.0, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
