@@ -2,10 +2,13 @@
 
 The data path reads in one direction::
 
-    fit -> validate and encode (sklearn utilities) -> core training loop -> fitted attributes
+    fit -> validate and encode (sklearn utilities) -> build spec, loss, optimizer
+        -> core training loop -> fitted attributes
 
 Everything numerical happens in :mod:`sknn_scratch.core`; this module only translates
-between scikit-learn's conventions and the core's.
+between scikit-learn's conventions and the core's. The array library follows ``X``: with
+``sklearn.set_config(array_api_dispatch=True)``, torch, CuPy or ``array_api_strict`` input
+trains in that library, on its device, and the targets and weights are moved there.
 """
 
 import math
@@ -19,6 +22,13 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    check_same_namespace,
+    get_namespace,
+    get_namespace_and_device,
+    supported_float_dtypes,
+)
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -28,19 +38,25 @@ from sklearn.utils.validation import (
 )
 
 from .core import (
+    EpochPlan,
     LearningRateSchedule,
     NetworkSpec,
+    NoImprovement,
     Parameters,
+    TrainingData,
     TrainingDivergedError,
     TrainingHistory,
     Validation,
     initialize_parameters,
+    make_loss,
     make_optimizer,
     predict,
+    print_epoch,
     train_lbfgs,
     train_stochastic,
 )
 from .core.activations import HIDDEN_ACTIVATIONS
+from .core.kernels import kernels_for, to_numpy
 
 
 def _hidden_layer_sizes(hidden_size) -> tuple:
@@ -64,6 +80,47 @@ def _exponent_of_two_near(mean_weight) -> int:
     if 2.0**-60 <= mean_weight <= 2.0**60:
         return 0
     return min(round(math.log2(mean_weight)), 1023)
+
+
+def _kernels_of(X):
+    """The array library (and device) of ``X``, as the core's kernels.
+
+    NumPy arrays, sparse matrices and anything else that is not an Array API array (lists,
+    DataFrames) train with NumPy; so does every input while scikit-learn's
+    ``array_api_dispatch`` is off.
+    """
+    xp, _, device = get_namespace_and_device(X)
+    return kernels_for(xp, device, is_numpy=_is_numpy_namespace(xp))
+
+
+def outputs_namespace(outputs):
+    """The namespace of the network's ``outputs``: NumPy itself for NumPy arrays."""
+    if isinstance(outputs, np.ndarray):
+        return np
+    return get_namespace(outputs)[0]
+
+
+def _to_host(array):
+    """``array`` as a NumPy array when it is another library's (torch, CuPy...); as it is
+    otherwise (lists, DataFrames, sparse matrices and NumPy arrays)."""
+    if array is None or isinstance(array, np.ndarray) or sp.issparse(array):
+        return array
+    if not hasattr(array, "__dlpack__") or type(array).__module__.startswith("pandas"):
+        return array
+    return to_numpy(array, get_namespace(array)[0])
+
+
+def _numpy_dtype(dtype, kernels):
+    """The NumPy dtype of the same precision as ``dtype`` (of the kernels' library)."""
+    return np.float32 if dtype == kernels.xp.float32 else np.float64
+
+
+def _float_dtypes(kernels):
+    """The floating dtypes a fit keeps (the others are converted to the first)."""
+    if kernels.in_place:
+        return (np.float64, np.float32)
+    xp = kernels.xp
+    return tuple(d for d in supported_float_dtypes(xp, kernels.device) if d != xp.float16)
 
 
 class TrainingDivergedWarning(ConvergenceWarning):
@@ -142,13 +199,14 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     # ------------------------------------------------------------------ fitting
 
-    def _validate_X_y(self, X, y, reset):
+    def _validate_X_y(self, X, y, reset, kernels):
+        """``X`` in its library and float dtype; ``y`` on the host, where it is encoded."""
         X, y = validate_data(
             self,
             X,
-            y,
+            _to_host(y),
             accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
+            dtype=_float_dtypes(kernels),
             multi_output=True,
             y_numeric=self._numeric_target,
             reset=reset,
@@ -157,7 +215,7 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             y = column_or_1d(y, warn=True)  # one target (or label) per sample, as a vector
         return (X.tocsr() if sp.issparse(X) else X), y
 
-    def _combined_sample_weight(self, X, y, sample_weight, incremental):
+    def _combined_sample_weight(self, X, y, sample_weight, incremental, kernels):
         """``sample_weight`` times any class weights, and the power of two they were divided by.
 
         None (and 1) when every weight is one. Weights whose total is far outside float range
@@ -168,8 +226,11 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         extra = self._extra_sample_weight(y, incremental)
         if sample_weight is None and extra is None:
             return None, 1.0
+        # weights are combined on the host, with the labels; the rows of X stand in for X
+        dtype = np.float32 if X.dtype == kernels.xp.float32 else np.float64
+        host_rows = np.empty((X.shape[0], 0), dtype=dtype)
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=True
+            _to_host(sample_weight), host_rows, dtype=dtype, ensure_non_negative=True, copy=True
         )
         if extra is not None:
             sample_weight *= extra
@@ -177,9 +238,9 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             total = float(sample_weight.sum(dtype=np.float64))
         if not np.isfinite(total):
             raise ValueError(
-                f"The sample weights sum to {total} in {X.dtype}: the loss is their weighted "
-                "mean and cannot be computed. Divide sample_weight (or class_weight) by a "
-                "constant; only their ratios matter, apart from alpha's scale."
+                f"The sample weights sum to {total} in {dtype.__name__}: the loss is their "
+                "weighted mean and cannot be computed. Divide sample_weight (or class_weight) by "
+                "a constant; only their ratios matter, apart from alpha's scale."
             )
         if total == 0:
             raise ValueError(
@@ -209,17 +270,19 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return NetworkSpec(
             layer_sizes=tuple(layer_sizes),
             hidden_activation=self.activation,
-            output_activation=self._output_activation(),
-            loss=self.loss,
-            loss_parameter=self._loss_parameter(),
+            loss=make_loss(self.loss, self._output_activation(), self._loss_parameter()),
             alpha=float(self.alpha) / weight_scale,
             dropout=float(self.dropout),
         )
 
-    def _starting_parameters(self, spec, reset, rng, dtype) -> Parameters:
+    def _starting_parameters(self, spec, reset, rng, dtype, kernels) -> Parameters:
         if reset:
-            return initialize_parameters(spec.layer_sizes, self.init, rng, self.activation, dtype)
-        params = Parameters.from_arrays(self.coefs_, self.intercepts_, dtype=dtype)
+            params = initialize_parameters(
+                spec.layer_sizes, self.init, rng, self.activation, _numpy_dtype(dtype, kernels)
+            )
+            # drawn on the host, so that every array library starts from the same weights
+            return Parameters.from_arrays(params.coefs, params.intercepts, dtype, kernels)
+        params = Parameters.from_arrays(self.coefs_, self.intercepts_, dtype, kernels)
         if params.layer_sizes != spec.layer_sizes:
             raise ValueError(
                 f"The fitted network has layer sizes {params.layer_sizes}, but the current "
@@ -270,85 +333,86 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 "partial_fit does not support early_stopping=True: there is no held-out set "
                 "to stop on. Use fit, or set early_stopping=False."
             )
-        X, y, Y, sample_weight, weight_scale = self._prepare_data(
-            X, y, sample_weight, reset, incremental, classes
+        kernels = _kernels_of(X)
+        X, y, data, weight_scale = self._prepare_data(
+            X, y, sample_weight, reset, incremental, classes, kernels
         )
         hidden = _hidden_layer_sizes(self.hidden_size)
-        spec = self._network_spec((X.shape[1], *hidden, Y.shape[1]), weight_scale)
+        spec = self._network_spec((X.shape[1], *hidden, data.Y.shape[1]), weight_scale)
         rng = check_random_state(self.random_state)
-        params = self._starting_parameters(spec, reset, rng, X.dtype)
+        params = self._starting_parameters(spec, reset, rng, X.dtype, kernels)
         history = TrainingHistory() if reset else self._history.copy()
-        epochs_before = history.n_iter
+        history.call_start = history.n_iter
+        history.validated = self.early_stopping and self.solver != "lbfgs"
 
         optimizer = divergence = None
         try:
             if self.solver == "lbfgs":
                 converged = train_lbfgs(
-                    params, spec, X, Y, sample_weight, history,
+                    params, spec, data, history,
                     max_iter=self.epochs, max_fun=self.max_fun, tol=self.tol,
                     verbose=self.verbose,
                 )  # fmt: skip
             else:
-                optimizer = self._optimizer_for(params, incremental, history)
+                optimizer = self._optimizer_for(params, incremental)
                 converged = self._fit_stochastic(
-                    params, spec, X, y, Y, sample_weight, history, optimizer, rng, incremental
+                    params, spec, data, y, history, optimizer, rng, incremental
                 )
         except TrainingDivergedError as error:
             divergence = error
 
         # After a divergence the core has put back finite parameters and the optimizer's
         # matching state: they are kept with the curves so far, to inspect or continue.
-        self._set_fitted_attributes(params, spec, history, optimizer, epochs_before)
+        self._set_fitted_attributes(params, spec, history, optimizer)
         if divergence is not None:
             if not divergence.recovered:
                 raise divergence
             warnings.warn(str(divergence), TrainingDivergedWarning, stacklevel=5)
         elif not converged and not incremental:
-            self._warn_not_converged(history, epochs_before)
+            self._warn_not_converged(history)
         return self
 
-    def _prepare_data(self, X, y, sample_weight, reset, incremental, classes):
-        """Validated ``X`` and ``y``, the encoded targets ``Y`` and the combined weights.
+    def _prepare_data(self, X, y, sample_weight, reset, incremental, classes, kernels):
+        """Validated ``X`` and ``y``, and the :class:`TrainingData` the core trains on.
 
-        Samples of weight zero are removed (exactly what a zero weight means). Returns
-        ``X, y, Y, sample_weight, weight_scale`` (see ``_combined_sample_weight``).
+        The targets are encoded, and the weights combined, on the host; both then go to
+        ``X``'s library and device. Samples of weight zero are removed (exactly what a zero
+        weight means). Returns ``X, y, data, weight_scale`` (see
+        ``_combined_sample_weight``).
         """
-        X, y = self._validate_X_y(X, y, reset)
+        X, y = self._validate_X_y(X, y, reset, kernels)
         if not reset and X.dtype != self.coefs_[0].dtype:
             # a network keeps the dtype it was initialised in (and its optimizer's state)
-            X = X.astype(self.coefs_[0].dtype)
+            X = X.astype(self.coefs_[0].dtype) if kernels.in_place else kernels.asarray(
+                X, self.coefs_[0].dtype
+            )  # fmt: skip
         Y = self._encode_y(y, reset=reset, incremental=incremental, classes=classes)
-        Y = Y.astype(X.dtype, copy=False)
+        Y = Y.astype(_numpy_dtype(X.dtype, kernels), copy=False)
         sample_weight, weight_scale = self._combined_sample_weight(
-            X, y, sample_weight, incremental
+            X, y, sample_weight, incremental, kernels
         )
         if sample_weight is not None:
             kept = sample_weight > 0
             if not kept.all():
-                X, y, Y, sample_weight = X[kept], y[kept], Y[kept], sample_weight[kept]
-        return X, y, Y, sample_weight, weight_scale
+                X = kernels.take(X, kernels.row_index(np.flatnonzero(kept)))
+                y, Y, sample_weight = y[kept], Y[kept], sample_weight[kept]
+            sample_weight = kernels.from_host(sample_weight)
+        data = TrainingData(X, kernels.from_host(Y), sample_weight)
+        return X, y, data, weight_scale
 
-    def _optimizer_for(self, params, incremental, history):
+    def _optimizer_for(self, params, incremental):
         """The optimizer built from the current parameters; ``partial_fit`` carries the state.
 
         Built anew on every call, so that a ``set_params`` between two ``partial_fit`` calls
         takes effect; its velocity or moments are copied from the previous call's optimizer,
-        which stays untouched until this call succeeds. A ``fit`` (warm-started or not) runs
-        its learning-rate schedule over its own ``epochs``; ``partial_fit`` calls share one.
+        which stays untouched until this call succeeds.
         """
-        schedule = LearningRateSchedule(
-            kind=self.learning_rate_schedule,
-            power_t=float(self.power_t),
-            epochs=self.epochs,
-            warmup_epochs=self.warmup_epochs,
-            first_epoch=0 if incremental else history.n_iter,
-        )
         optimizer = make_optimizer(
             self.solver,
-            params.flat.size,
+            params.flat.shape[0],
             params.flat.dtype,
+            params.kernels,
             learning_rate=self.learning_rate,
-            schedule=schedule,
             max_grad_norm=self.max_grad_norm,
             momentum=self.momentum,
             nesterov=self.nesterovs_momentum,
@@ -357,88 +421,145 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             epsilon=self.epsilon,
         )
         previous = getattr(self, "_optimizer", None)
-        if incremental and type(previous) is type(optimizer) and previous.fits(params.flat):
+        if incremental and type(previous) is type(optimizer) and previous.fits(params):
             optimizer.resume_from(previous)
-        if incremental:  # the rate of the epoch this call runs, where the schedule stands
-            optimizer.end_epoch(history.n_iter, history.t)
         return optimizer
 
-    def _fit_stochastic(
-        self, params, spec, X, y, Y, sample_weight, history, optimizer, rng, incremental
-    ):
-        validation = None
-        if self.early_stopping:
-            X, Y, sample_weight, validation = self._split_validation(X, y, Y, sample_weight, rng)
-        return train_stochastic(
-            params,
-            spec,
-            X,
-            Y,
-            sample_weight,
-            optimizer,
-            history,
+    def _epoch_plan(self, n_samples, rng, history, incremental) -> EpochPlan:
+        """How this call's epochs run. A ``fit`` (warm-started or not) runs its learning-rate
+        schedule over its own ``epochs``; ``partial_fit`` calls share one."""
+        schedule = LearningRateSchedule(
+            kind=self.learning_rate_schedule,
+            power_t=float(self.power_t),
+            epochs=self.epochs,
+            warmup_epochs=self.warmup_epochs,
+            first_epoch=0 if incremental else history.n_iter,
+        )
+        return EpochPlan(
             epochs=1 if incremental else self.epochs,
-            batch_size=self._batch_size(Y.shape[0]),
+            batch_size=self._batch_size(n_samples),
             shuffle=self.shuffle,
             rng=rng,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            validation=validation,
-            verbose=bool(self.verbose),
-            incremental=incremental,
+            schedule=schedule,
+            learning_rate=float(self.learning_rate),
+            restart_schedule=not incremental,
         )
 
-    def _split_validation(self, X, y, Y, sample_weight, rng):
-        """Hold out ``validation_fraction`` of the data (stratified for classifiers)."""
-        arrays = [X, y, Y] + ([] if sample_weight is None else [sample_weight])
-        parts = train_test_split(
-            *arrays,
+    def _fit_stochastic(self, params, spec, data, y, history, optimizer, rng, incremental):
+        validation = None
+        if self.early_stopping:
+            data, validation = self._split_validation(data, y, rng, params.kernels)
+        plan = self._epoch_plan(data.n_samples, rng, history, incremental)
+        stopping = NoImprovement(self.tol, self.n_iter_no_change)
+        hooks = [print_epoch] if self.verbose else []
+        return train_stochastic(
+            params, spec, data, optimizer, history, plan, stopping, validation, hooks
+        )
+
+    def _split_validation(self, data, y, rng, kernels):
+        """Hold out ``validation_fraction`` of the data (stratified for classifiers).
+
+        The split is drawn on the host, over the sample indices, and each array is then
+        cut in its own library.
+        """
+        train, held_out = train_test_split(
+            np.arange(data.n_samples),
             test_size=self.validation_fraction,
             random_state=rng,
             stratify=self._stratify(y),
         )
-        X_train, X_val, _, y_val, Y_train, Y_val = parts[:6]
-        w_train, w_val = parts[6:] if sample_weight is not None else (None, None)
-        if Y_val.shape[0] < 2:
+        if len(held_out) < 2:
             raise ValueError(
-                f"The validation set is too small ({Y_val.shape[0]} sample): increase "
+                f"The validation set is too small ({len(held_out)} sample): increase "
                 "validation_fraction or the size of the data set."
             )
+        parts = []
+        for rows in (train, held_out):
+            index = kernels.row_index(rows)
+            w = data.sample_weight
+            parts.append(
+                TrainingData(
+                    kernels.take(data.X, index),
+                    kernels.take(data.Y, index),
+                    None if w is None else kernels.take(w, index),
+                )
+            )
+        y_val = y[held_out]
+        w_val = None if data.sample_weight is None else kernels.to_numpy(parts[1].sample_weight)
 
         def score(outputs):
-            return self._score_outputs(y_val, outputs, w_val)
+            return self._score_outputs(y_val, kernels.to_numpy(outputs), w_val)
 
-        return X_train, Y_train, w_train, Validation(X_val, Y_val, w_val, score)
+        held = parts[1]
+        return parts[0], Validation(held.X, held.Y, held.sample_weight, score)
 
-    def _set_fitted_attributes(self, params, spec, history, optimizer, epochs_before):
+    def _set_fitted_attributes(self, params, spec, history, optimizer):
+        """The one place a fit sets its state; everything else is derived from it."""
         self._history = history
         self._optimizer = optimizer  # carried into the next partial_fit (None for L-BFGS)
         self.coefs_ = params.coefs
         self.intercepts_ = params.intercepts
-        self.n_layers_ = spec.n_layers + 1
-        self.n_outputs_ = spec.layer_sizes[-1]
         self.out_activation_ = spec.output_activation
-        # scikit-learn's convention: epochs (iterations) of this call only; t_ and the
-        # curves cover the whole history carried by warm_start and partial_fit
-        self.n_iter_ = history.n_iter - epochs_before
-        self.t_ = history.t
-        self.loss_curve_ = history.loss_curve
-        if history.loss_curve:
-            self.loss_ = history.loss_curve[-1]
-        else:  # L-BFGS-B can stop before its first iteration (a starting gradient below tol)
-            self.loss_ = history.best_loss if np.isfinite(history.best_loss) else None
-        if self.early_stopping and self.solver != "lbfgs":
-            self.best_loss_ = None
-            self.validation_scores_ = history.validation_scores
-            self.validation_loss_curve_ = history.validation_loss_curve
-            self.best_validation_score_ = history.best_validation_score
-        else:
-            self.best_loss_ = history.best_loss
-            self.validation_scores_ = None
-            self.validation_loss_curve_ = None
-            self.best_validation_score_ = None
 
-    def _warn_not_converged(self, history, epochs_before):
+    # ------------------------------------------------------------------ derived attributes
+
+    @property
+    def n_layers_(self) -> int:
+        """Number of layers, input and output included."""
+        return len(self.coefs_) + 1
+
+    @property
+    def n_outputs_(self) -> int:
+        """Number of output units."""
+        return self.coefs_[-1].shape[1]
+
+    @property
+    def n_iter_(self) -> int:
+        """Epochs (L-BFGS iterations) run by the last ``fit`` or ``partial_fit`` call only,
+        scikit-learn's convention; ``t_`` and the curves cover the whole history."""
+        return self._history.n_iter - self._history.call_start
+
+    @property
+    def t_(self) -> int:
+        """Training samples seen, over every epoch of the history."""
+        return self._history.t
+
+    @property
+    def loss_curve_(self) -> list:
+        """The training loss after each epoch."""
+        return self._history.loss_curve
+
+    @property
+    def loss_(self) -> float | None:
+        """The last training loss."""
+        history = self._history
+        if history.loss_curve:
+            return history.loss_curve[-1]
+        # L-BFGS-B can stop before its first iteration (a starting gradient below tol)
+        return history.best_loss if np.isfinite(history.best_loss) else None
+
+    @property
+    def best_loss_(self) -> float | None:
+        """The lowest training loss (None with early stopping, which scores held-out data)."""
+        return None if self._history.validated else self._history.best_loss
+
+    @property
+    def validation_scores_(self) -> list | None:
+        """The held-out score after each epoch (early stopping only)."""
+        return self._history.validation_scores if self._history.validated else None
+
+    @property
+    def validation_loss_curve_(self) -> list | None:
+        """The held-out loss after each epoch (early stopping only)."""
+        return self._history.validation_loss_curve if self._history.validated else None
+
+    @property
+    def best_validation_score_(self) -> float | None:
+        """The best held-out score (early stopping only)."""
+        return self._history.best_validation_score if self._history.validated else None
+
+    def _warn_not_converged(self, history):
+        epochs_before = history.call_start
         if self.solver == "lbfgs":
             message = (
                 f"L-BFGS-B stopped at epochs={self.epochs} iterations or max_fun="
@@ -468,16 +589,29 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     # ------------------------------------------------------------------ prediction
 
-    def _forward(self, X, layer=-1):
-        """Validate ``X`` and return the activations of ``layer`` (the outputs by default)."""
+    def _forward(self, X, method, layer=-1):
+        """Validate ``X`` and return the activations of ``layer`` (the outputs by default).
+
+        ``method`` names the public method (for the error when ``X``'s array library or
+        device differs from the one the network was fitted in).
+        """
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="_first_weights", method=method)
+        kernels = _kernels_of(X)
         X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
+            self, X, accept_sparse=["csr", "csc"], dtype=_float_dtypes(kernels), reset=False
         )
         if sp.issparse(X):
             X = X.tocsr()
-        params = Parameters.from_arrays(self.coefs_, self.intercepts_)
+        params = Parameters.from_arrays(self.coefs_, self.intercepts_, kernels=kernels)
+        if not kernels.in_place and X.dtype != params.flat.dtype:
+            X = kernels.asarray(X, params.flat.dtype)  # no mixed-precision products here
         return predict(params, self._network_spec(params.layer_sizes), X, layer=layer)
+
+    @property
+    def _first_weights(self):
+        """The first layer's weights: the array whose library and device inputs must share."""
+        return self.coefs_[0]
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """The last hidden layer's activations: the features the network learnt.
@@ -503,7 +637,7 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 "transform returns the last hidden layer's activations, and this network has "
                 "no hidden layer (hidden_size=()). Fit it with at least one hidden layer."
             )
-        return self._forward(X, layer=-2)
+        return self._forward(X, "transform", layer=-2)
 
     @property
     def _n_features_out(self):

@@ -8,13 +8,15 @@ from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._array_api import get_namespace_and_device
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
-from ._base import BaseScratchMLP
+from ._base import BaseScratchMLP, outputs_namespace
 from ._docs import estimator_docstring
+from .core.kernels import to_numpy
 
 _LOSS_DOC = """\
     loss : {"log_loss", "squared_error"}, default="log_loss"
@@ -338,7 +340,12 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Predicted labels (an indicator matrix for multilabel targets).
         """
-        return self._decode(self._forward(X))
+        outputs = self._forward(X, "predict")
+        labels = self._decode(to_numpy(outputs, outputs_namespace(outputs)))
+        if isinstance(outputs, np.ndarray) or labels.dtype.kind not in "biuf":
+            return labels  # labels that are not numbers stay a NumPy array
+        xp, _, device = get_namespace_and_device(outputs)
+        return xp.asarray(labels, device=device)
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Probability of each class for each sample of ``X``.
@@ -357,11 +364,17 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
             Columns follow ``classes_``. For multilabel targets, the probability of each
             label independently.
         """
-        outputs = self._forward(X)
+        outputs = self._forward(X, "predict_proba")
+        if isinstance(outputs, np.ndarray):
+            if self._label_binarizer.y_type_ == "binary":
+                outputs = np.hstack([1 - outputs, outputs])
+            eps = np.finfo(outputs.dtype).eps
+            return np.clip(outputs, eps, 1 - eps, out=outputs)
+        xp = outputs_namespace(outputs)
         if self._label_binarizer.y_type_ == "binary":
-            outputs = np.hstack([1 - outputs, outputs])
-        eps = np.finfo(outputs.dtype).eps
-        return np.clip(outputs, eps, 1 - eps, out=outputs)
+            outputs = xp.concat([1 - outputs, outputs], axis=1)
+        eps = float(xp.finfo(outputs.dtype).eps)
+        return xp.clip(outputs, min=eps, max=1 - eps)
 
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`.
@@ -376,7 +389,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, columns following ``classes_``.
         """
-        return np.log(self.predict_proba(X))
+        proba = self.predict_proba(X)
+        return outputs_namespace(proba).log(proba)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

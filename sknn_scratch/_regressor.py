@@ -9,7 +9,7 @@ from sklearn.metrics import d2_absolute_error_score, d2_pinball_score, r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from ._base import BaseScratchMLP
+from ._base import BaseScratchMLP, outputs_namespace
 from ._docs import estimator_docstring
 
 _LOSS_DOC = """\
@@ -249,8 +249,10 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predicted values, one column per target when fitted on several.
         """
-        outputs = self._forward(X)
-        return outputs.ravel() if self.n_outputs_ == 1 else outputs
+        outputs = self._forward(X, "predict")
+        if self.n_outputs_ > 1:
+            return outputs
+        return outputs_namespace(outputs).reshape(outputs, (-1,))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

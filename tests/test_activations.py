@@ -18,7 +18,13 @@ from scipy.special import erfc
 from test_gradients import N_FEATURES, N_OUTPUTS, N_SAMPLES, _targets
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
-from sknn_scratch.core import NetworkSpec, Workspace, initialize_parameters, loss_and_gradient
+from sknn_scratch.core import (
+    NetworkSpec,
+    Workspace,
+    initialize_parameters,
+    loss_and_gradient,
+    make_loss,
+)
 from sknn_scratch.core.activations import (
     ACTIVATIONS,
     DERIVATIVE_TAKES_Z,
@@ -28,7 +34,7 @@ from sknn_scratch.core.activations import (
     HIDDEN_ACTIVATIONS,
     LEAKY_RELU_SLOPE,
 )
-from sknn_scratch.core.network import forward, logit_bound, predict
+from sknn_scratch.core.network import Batch, forward, logit_bound, predict
 
 NEW_ACTIVATIONS = ("leaky_relu", "elu", "gelu", "softplus", "silu")
 DTYPES = (np.float32, np.float64)
@@ -171,7 +177,7 @@ def test_growth_bound_holds(name):
 
 def _spec(activation, hidden=(5, 4), loss="squared_error", output_activation="identity"):
     layer_sizes = (N_FEATURES, *hidden, N_OUTPUTS)
-    return NetworkSpec(layer_sizes, activation, output_activation, loss)
+    return NetworkSpec(layer_sizes, activation, make_loss(loss, output_activation))
 
 
 def _every_z(params, spec, X):
@@ -180,8 +186,9 @@ def _every_z(params, spec, X):
     activations = [np.empty((X.shape[0], w)) for w in sizes]
     pre_activations = [np.empty((X.shape[0], w)) for w in sizes[:-1]]
     logits = np.empty((X.shape[0], sizes[-1]))
-    forward(params, spec, X, activations, logits, pre_activations)
-    return [*pre_activations, logits]
+    batch = Batch(activations, logits, pre_activations, deltas=[])
+    forward(params, spec, X, batch)
+    return [*batch.pre_activations, batch.logits]
 
 
 @pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)

@@ -131,7 +131,7 @@ def test_every_update_sees_a_clipped_gradient(solver, monkeypatch):
 
     def recording_step(self, params, grad):
         norms.append(float(np.linalg.norm(grad)))
-        original(self, params, grad)
+        return original(self, params, grad)
 
     monkeypatch.setattr(cls, "step", recording_step)
     X, y = load_diabetes(return_X_y=True)

@@ -127,7 +127,7 @@ def test_keyboard_interrupt_keeps_the_weights_learnt_so_far(monkeypatch):
         calls.append(1)
         if len(calls) == 7:
             raise KeyboardInterrupt
-        original_step(self, params, grad)
+        return original_step(self, params, grad)
 
     monkeypatch.setattr(optimizers.Adam, "step", interrupted_step)
     clf = ScratchMLPClassifier(hidden_size=5, batch_size=50, epochs=10, random_state=0)

@@ -10,7 +10,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
-from sknn_scratch.core import NetworkSpec, Workspace, initialize_parameters, loss_and_gradient
+from sknn_scratch.core import (
+    NetworkSpec,
+    Workspace,
+    initialize_parameters,
+    loss_and_gradient,
+    make_loss,
+)
 from sknn_scratch.core.activations import HIDDEN_ACTIVATIONS
 from sknn_scratch.core.network import Dropout
 
@@ -41,7 +47,7 @@ def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask(
     Y = np.eye(N_OUTPUTS)[rng.randint(N_OUTPUTS, size=N_SAMPLES)]
     weights = rng.uniform(0.2, 3.0, size=N_SAMPLES) if weighted else None
     spec = NetworkSpec(
-        (N_FEATURES, *hidden, N_OUTPUTS), activation, "softmax", "log_loss", alpha=0.3,
+        (N_FEATURES, *hidden, N_OUTPUTS), activation, make_loss("log_loss", "softmax"), alpha=0.3,
         dropout=0.4,
     )  # fmt: skip
     params = initialize_parameters(spec.layer_sizes, "normal", rng, activation)
@@ -62,7 +68,7 @@ def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask(
 
 def test_masks_are_inverted_and_keep_the_expected_output():
     rng = np.random.RandomState(0)
-    spec = NetworkSpec((3, 2000, 1), "relu", "identity", "squared_error", dropout=0.25)
+    spec = NetworkSpec((3, 2000, 1), "relu", make_loss("squared_error", "identity"), dropout=0.25)
     dropout = Dropout(0.25, spec.layer_sizes, 50, np.float32, rng).draw(50)
     mask = dropout.masks[0]
     assert mask.dtype == np.float32

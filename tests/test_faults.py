@@ -26,6 +26,7 @@ from sknn_scratch import (
 )
 from sknn_scratch.core import training
 from sknn_scratch.core.activations import exp
+from sknn_scratch.core.kernels import NumpyKernels
 
 
 def _snapshot(estimator):
@@ -260,13 +261,13 @@ def _misaligned_copy(array):
 def test_misaligned_input_is_aligned_once_and_trains_identically(diabetes, monkeypatch):
     X, y = diabetes
     seen = []
-    take_rows = training._take_rows
+    take_rows = NumpyKernels.take_rows
 
-    def recording_take_rows(array, index, out):
+    def recording_take_rows(self, array, index, out):
         seen.append(array.flags.aligned)
-        return take_rows(array, index, out)
+        return take_rows(self, array, index, out)
 
-    monkeypatch.setattr(training, "_take_rows", recording_take_rows)
+    monkeypatch.setattr(NumpyKernels, "take_rows", recording_take_rows)
     params = dict(hidden_size=5, batch_size=32, random_state=0)
     aligned = ScratchMLPRegressor(**params).partial_fit(X, y)
     misaligned = ScratchMLPRegressor(**params).partial_fit(_misaligned_copy(X), y)

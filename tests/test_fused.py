@@ -18,6 +18,13 @@ from sklearn.datasets import load_digits
 
 from sknn_scratch import ScratchMLPClassifier
 from sknn_scratch.core import fused
+from sknn_scratch.core import kernels as kernels_module
+from sknn_scratch.core.activations import relu_derivative_numpy
+from sknn_scratch.core.kernels import (
+    NumpyKernels,
+    add_bias_relu_numpy,
+    add_scaled_numpy,
+)
 from sknn_scratch.core.optimizers import SGD, Adam
 
 pytest.importorskip("numba", reason="the compiled loops need Numba (the 'fast' extra)")
@@ -38,39 +45,35 @@ def _same_bits(a, b):
     return a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 
-def _run_both(monkeypatch, function):
-    """``function()`` with the compiled loops, then with NumPy's passes."""
-    results = []
-    for enabled in (True, False):
-        monkeypatch.setattr(fused, "ENABLED", enabled)
-        results.append(function())
-    return results
+def _run_both(function):
+    """``function(kernels)`` with the compiled loops, then with NumPy's passes."""
+    return [function(NumpyKernels(compiled=compiled)) for compiled in (True, False)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     "make_optimizer",
     [
-        lambda n, dtype: Adam(n, 1e-3, dtype),
-        lambda n, dtype: SGD(n, 0.05, dtype, momentum=0.9, nesterov=True),
-        lambda n, dtype: SGD(n, 0.05, dtype, momentum=0.5, nesterov=False),
+        lambda n, dtype, k: Adam(n, 1e-3, dtype, kernels=k),
+        lambda n, dtype, k: SGD(n, 0.05, dtype, kernels=k, momentum=0.9, nesterov=True),
+        lambda n, dtype, k: SGD(n, 0.05, dtype, kernels=k, momentum=0.5, nesterov=False),
     ],
     ids=["adam", "sgd-nesterov", "sgd-momentum"],
 )
-def test_optimizer_update_is_bitwise_equal(monkeypatch, make_optimizer, dtype):
+def test_optimizer_update_is_bitwise_equal(make_optimizer, dtype):
     rng = np.random.default_rng(0)
     n = 5000
     start = rng.standard_normal(n).astype(dtype)
     gradients = [_awkward(rng, n, dtype) for _ in range(10)]
 
-    def ten_steps():
-        optimizer, params = make_optimizer(n, dtype), start.copy()
+    def ten_steps(kernels):
+        optimizer, params = make_optimizer(n, dtype, kernels), start.copy()
         for grad in gradients:
-            optimizer.step(params, grad.copy())
+            assert optimizer.step(params, grad.copy()) is params  # updated in place
         return params
 
     with np.errstate(all="ignore"):
-        compiled, numpy_only = _run_both(monkeypatch, ten_steps)
+        compiled, numpy_only = _run_both(ten_steps)
     assert np.isnan(compiled).any() and np.isfinite(compiled).any()  # the odd values got in
     assert _same_bits(compiled, numpy_only)
 
@@ -80,15 +83,16 @@ def test_relu_kernels_are_bitwise_equal(dtype):
     rng = np.random.default_rng(1)
     z, bias = _awkward(rng, (64, 33), dtype), _awkward(rng, 33, dtype)
     with np.errstate(all="ignore"):
-        expected = z + bias
-        np.maximum(expected, 0, out=expected)
+        expected = z.copy()
+        add_bias_relu_numpy(expected, bias)
         compiled = z.copy()
         fused.add_bias_relu(compiled, bias)
         assert _same_bits(compiled, expected)
         assert np.isnan(compiled).any()  # a diverging layer still shows its NaN
 
         delta = _awkward(rng, (64, 33), dtype)
-        expected = delta * (compiled > 0)
+        expected = delta.copy()
+        relu_derivative_numpy(compiled, expected)
         fused.relu_derivative(compiled, delta)
         assert _same_bits(delta, expected)
 
@@ -99,7 +103,8 @@ def test_l2_gradient_kernel_is_bitwise_equal(dtype):
     grad, weights = _awkward(rng, 1000, dtype), _awkward(rng, 1000, dtype)
     scale = dtype(1e-4 / 256)
     with np.errstate(all="ignore"):
-        expected = grad + weights * scale
+        expected = grad.copy()
+        add_scaled_numpy(expected, weights, scale, np.empty_like(weights))
         fused.add_scaled(grad, weights, scale)
     assert _same_bits(grad, expected)
 
@@ -118,14 +123,15 @@ def test_fit_is_bitwise_equal_with_and_without_numba(monkeypatch, params, dtype)
     X, y = load_digits(return_X_y=True)
     X = (X[:600] / 16).astype(dtype)
 
-    def fit():
+    def fit(kernels):
+        monkeypatch.setattr(kernels_module, "NUMPY", kernels)  # what every NumPy fit uses
         model = ScratchMLPClassifier(
             hidden_size=(32, 16), activation="relu", alpha=1e-3, batch_size=50, epochs=5,
             random_state=0, **params,
         )  # fmt: skip
         return fit_quietly(model, X, y[:600])
 
-    compiled, numpy_only = _run_both(monkeypatch, fit)
+    compiled, numpy_only = _run_both(fit)
     assert compiled.coefs_[0].dtype == dtype
     assert compiled.loss_curve_ == numpy_only.loss_curve_
     for ours, theirs in zip(

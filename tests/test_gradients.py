@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from _helpers import finite_difference_gradient
 
-from sknn_scratch.core import NetworkSpec, Workspace, initialize_parameters, loss_and_gradient
+from sknn_scratch.core import (
+    NetworkSpec,
+    Workspace,
+    initialize_parameters,
+    loss_and_gradient,
+    make_loss,
+)
 from sknn_scratch.core.activations import HIDDEN_ACTIVATIONS
 from sknn_scratch.core.losses import OUTPUT_ACTIVATIONS
 
@@ -53,8 +59,7 @@ def test_backprop_matches_finite_differences(
     spec = NetworkSpec(
         layer_sizes=(N_FEATURES, *HIDDEN_LAYERS[depth], N_OUTPUTS),
         hidden_activation=activation,
-        output_activation=output_activation,
-        loss=loss,
+        loss=make_loss(loss, output_activation),
         alpha=alpha,
     )
     params = initialize_parameters(spec.layer_sizes, "normal", rng, activation)
@@ -74,7 +79,7 @@ def test_integer_weights_give_the_gradient_of_repeated_rows():
     X = rng.normal(size=(N_SAMPLES, N_FEATURES))
     Y = _targets("log_loss", "softmax", rng)
     counts = rng.randint(1, 4, size=N_SAMPLES)
-    spec = NetworkSpec((N_FEATURES, 6, N_OUTPUTS), "tanh", "softmax", "log_loss", alpha=0.1)
+    spec = NetworkSpec((N_FEATURES, 6, N_OUTPUTS), "tanh", make_loss("log_loss", "softmax"), 0.1)
     params = initialize_parameters(spec.layer_sizes, "glorot", rng, "tanh")
 
     weighted = _loss_and_gradient(params, spec, X, Y, counts.astype(float))
@@ -96,7 +101,7 @@ def test_loss_is_finite_and_silent_for_extreme_logits(loss, output_activation):
     rng = np.random.RandomState(2)
     X = rng.normal(size=(N_SAMPLES, N_FEATURES)) * 1e3
     Y = _targets(loss, output_activation, rng)
-    spec = NetworkSpec((N_FEATURES, 4, N_OUTPUTS), "identity", output_activation, loss)
+    spec = NetworkSpec((N_FEATURES, 4, N_OUTPUTS), "identity", make_loss(loss, output_activation))
     params = initialize_parameters(spec.layer_sizes, "normal", rng, "identity")
     params.flat *= 1e3
     with np.errstate(over="raise", invalid="raise", divide="raise"):

@@ -12,9 +12,16 @@ from sklearn.metrics import d2_absolute_error_score, d2_pinball_score, r2_score
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sknn_scratch import ScratchMLPRegressor
-from sknn_scratch.core import NetworkSpec, Workspace, initialize_parameters, loss_and_gradient
+from sknn_scratch.core import (
+    NetworkSpec,
+    Workspace,
+    initialize_parameters,
+    loss_and_gradient,
+    make_loss,
+)
 from sknn_scratch.core.activations import HIDDEN_ACTIVATIONS
-from sknn_scratch.core.losses import OUTPUT_ACTIVATIONS, loss_value, output_delta
+from sknn_scratch.core.kernels import NUMPY
+from sknn_scratch.core.losses import OUTPUT_ACTIVATIONS
 
 N_SAMPLES, N_FEATURES, N_OUTPUTS = 9, 3, 3
 HIDDEN_LAYERS = {1: (5,), 2: (5, 4), 3: (4, 5, 3)}
@@ -41,10 +48,12 @@ def _batch(rng, n_samples=N_SAMPLES):
     return y, p
 
 
+def loss_value(loss, link, y, logits, p, sample_weight=None, parameter=None):
+    return make_loss(loss, link, parameter).value(NUMPY, y, logits, p, sample_weight)
+
+
 def _delta(loss, parameter, y, p, sample_weight):
-    out = np.empty_like(p)
-    output_delta(loss, "identity", y, p, sample_weight, out, parameter)
-    return out
+    return make_loss(loss, "identity", parameter).output_delta(NUMPY, y, p, sample_weight)
 
 
 # ---------------------------------------------------------------- the losses themselves
@@ -54,21 +63,20 @@ def test_robust_losses_pair_with_the_identity_output_only():
     for loss in ("absolute_error", "huber", "quantile"):
         assert OUTPUT_ACTIVATIONS[loss] == ("identity",)
         with pytest.raises(ValueError, match="cannot be used with"):
-            NetworkSpec((2, 3, 1), "relu", "exp", loss)
+            make_loss(loss, "exp")
 
 
-def test_spec_takes_the_loss_parameter_or_its_default():
-    assert NetworkSpec((2, 1), "relu", "identity", "huber").loss_parameter == 1.0
-    assert NetworkSpec((2, 1), "relu", "identity", "quantile").loss_parameter == 0.5
-    assert NetworkSpec((2, 1), "relu", "identity", "quantile", loss_parameter=0.9) == (
-        NetworkSpec((2, 1), "relu", "identity", "quantile", 0.0, 0.9)
-    )
-    assert NetworkSpec((2, 1), "relu", "identity", "absolute_error").loss_parameter is None
+def test_a_loss_takes_its_parameter_or_its_default():
+    assert make_loss("huber", "identity").parameter == 1.0
+    assert make_loss("quantile", "identity").parameter == 0.5
+    assert make_loss("quantile", "identity", 0.9) == make_loss("quantile", "identity", 0.9)
+    assert make_loss("quantile", "identity", 0.9) != make_loss("quantile", "identity", 0.1)
+    assert make_loss("absolute_error", "identity").parameter is None
     refused = [("huber", 0.0), ("huber", -1.0), ("quantile", 0.0), ("quantile", 1.0),
                ("quantile", np.nan), ("squared_error", 0.5), ("absolute_error", 1.0)]  # fmt: skip
     for loss, bad in refused:
         with pytest.raises(ValueError, match=loss):
-            NetworkSpec((2, 1), "relu", "identity", loss, loss_parameter=bad)
+            make_loss(loss, "identity", bad)
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
@@ -160,8 +168,8 @@ def test_backprop_matches_finite_differences(activation, loss, parameter, depth,
     Y = rng.normal(size=(N_SAMPLES, N_OUTPUTS))
     sample_weight = rng.uniform(0.2, 3.0, size=N_SAMPLES) if weighted else None
     spec = NetworkSpec(
-        (N_FEATURES, *HIDDEN_LAYERS[depth], N_OUTPUTS), activation, "identity", loss, alpha,
-        loss_parameter=parameter,
+        (N_FEATURES, *HIDDEN_LAYERS[depth], N_OUTPUTS), activation,
+        make_loss(loss, "identity", parameter), alpha,
     )  # fmt: skip
     params = initialize_parameters(spec.layer_sizes, "normal", rng, activation)
     n_biases = params.flat.size - params.n_weights
@@ -187,9 +195,9 @@ def test_parameters_are_validated_and_reach_the_network():
             ScratchMLPRegressor(**bad).fit(X, y)
     reg = ScratchMLPRegressor(loss="huber", huber_delta=0.25, quantile=0.8)
     assert reg.get_params()["huber_delta"] == 0.25 and reg.get_params()["quantile"] == 0.8
-    assert reg._network_spec((2, 3, 1)).loss_parameter == 0.25
-    assert reg.set_params(loss="quantile")._network_spec((2, 3, 1)).loss_parameter == 0.8
-    assert reg.set_params(loss="absolute_error")._network_spec((2, 3, 1)).loss_parameter is None
+    assert reg._network_spec((2, 3, 1)).loss.parameter == 0.25
+    assert reg.set_params(loss="quantile")._network_spec((2, 3, 1)).loss.parameter == 0.8
+    assert reg.set_params(loss="absolute_error")._network_spec((2, 3, 1)).loss.parameter is None
     fitted = fit_quietly(ScratchMLPRegressor(hidden_size=4, loss="huber", epochs=5), X, y)
     assert fitted.out_activation_ == "identity"
 

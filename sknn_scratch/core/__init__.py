@@ -1,4 +1,4 @@
-"""The from-scratch network: NumPy and SciPy only, no scikit-learn.
+"""The from-scratch network: NumPy and SciPy (and any Array API library), no scikit-learn.
 
 Read it next to the tutorial; each module is one of its steps, generalised:
 
@@ -8,43 +8,71 @@ tutorial step             here
 2. initialize_network     :mod:`.init` (``"normal"`` is the tutorial's; ``"glorot"``, ``"he"``)
 3. sigmoid & derivative   :mod:`.activations` (sigmoid, tanh, relu, identity, ...)
 4. forward_propagation    :func:`.network.forward`
-5. compute_loss           :mod:`.losses` (squared_error, log_loss, poisson, robust ones)
+5. compute_loss           :mod:`.losses` (one object per loss, owning its output link)
 6. backward_propagation   :func:`.network.backward`
 7. update_parameters      :mod:`.optimizers` (SGD, Adam, schedules, gradient clipping)
 8. train_network          :mod:`.training` (mini-batches, convergence, early stopping)
 9. predict                :func:`.network.predict`
 ========================  ==========================================================
 
-:mod:`.fused` holds the few element-wise steps that Numba, when installed, compiles into
-single loops; each is called next to its NumPy form, which it matches to the last bit.
+:mod:`.kernels` holds the few operations that differ between array libraries, chosen once
+per namespace: NumPy's in-place forms (with the loops of :mod:`.fused`, which Numba compiles
+when installed, matching them to the last bit) and the functional forms that every other
+Array API library (torch, CuPy, array_api_strict) trains with.
 """
 
 from .init import initialize_parameters
-from .network import NetworkSpec, Parameters, Workspace, forward, loss_and_gradient, predict
+from .kernels import NUMPY, ArrayAPIKernels, NumpyKernels, kernels_for
+from .losses import LOSSES, Loss, make_loss
+from .network import (
+    Batch,
+    NetworkSpec,
+    Parameters,
+    Workspace,
+    forward,
+    loss_and_gradient,
+    predict,
+)
 from .optimizers import SGD, Adam, LearningRateSchedule, make_optimizer
 from .training import (
+    EpochPlan,
+    NoImprovement,
+    TrainingData,
     TrainingDivergedError,
     TrainingHistory,
     Validation,
+    print_epoch,
     train_lbfgs,
     train_stochastic,
 )
 
 __all__ = [
+    "LOSSES",
+    "NUMPY",
     "SGD",
     "Adam",
+    "ArrayAPIKernels",
+    "Batch",
+    "EpochPlan",
     "LearningRateSchedule",
+    "Loss",
     "NetworkSpec",
+    "NoImprovement",
+    "NumpyKernels",
     "Parameters",
+    "TrainingData",
     "TrainingDivergedError",
     "TrainingHistory",
     "Validation",
     "Workspace",
     "forward",
     "initialize_parameters",
+    "kernels_for",
     "loss_and_gradient",
+    "make_loss",
     "make_optimizer",
     "predict",
+    "print_epoch",
     "train_lbfgs",
     "train_stochastic",
 ]

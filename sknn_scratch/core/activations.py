@@ -22,8 +22,6 @@ import math
 import numpy as np
 from scipy.special import expit, ndtr
 
-from . import fused
-
 
 def identity(z: np.ndarray, out: np.ndarray) -> None:
     """``f(z) = z``."""
@@ -166,12 +164,13 @@ def tanh_derivative(a: np.ndarray, delta: np.ndarray) -> None:
     delta *= 1 - a * a
 
 
-def relu_derivative(a: np.ndarray, delta: np.ndarray) -> None:
-    """``f'(z) = 1`` where the unit is active (``a > 0``), else ``0``."""
-    if fused.ENABLED:
-        fused.relu_derivative(a, delta)  # the same product, in one pass
-    else:
-        np.multiply(delta, a > 0, out=delta)
+def relu_derivative_numpy(a: np.ndarray, delta: np.ndarray) -> None:
+    """``f'(z) = 1`` where the unit is active (``a > 0``), else ``0``.
+
+    :func:`.fused.relu_derivative` makes the same product in one pass; the NumPy kernels
+    use it when Numba is installed (:class:`.kernels.NumpyKernels`).
+    """
+    np.multiply(delta, a > 0, out=delta)
 
 
 def leaky_relu_derivative(a: np.ndarray, delta: np.ndarray) -> None:
@@ -266,7 +265,7 @@ DERIVATIVES = {
     "identity": identity_derivative,
     "sigmoid": sigmoid_derivative,
     "tanh": tanh_derivative,
-    "relu": relu_derivative,
+    "relu": relu_derivative_numpy,
     "leaky_relu": leaky_relu_derivative,
     "elu": elu_derivative,
     "gelu": gelu_derivative,
@@ -312,3 +311,115 @@ GROWTH_BOUNDS = {
 How large a layer's outputs can be, given a bound on its inputs: what
 :func:`.network.logit_bound` needs to prove that the forward pass cannot overflow.
 """
+
+
+# --------------------------------------------------------------------------------------------
+# Functional forms, for array libraries other than NumPy (torch, CuPy, array_api_strict).
+#
+# The same mathematics as above, written with the Array API standard's functions only: each
+# takes the namespace ``xp`` and returns a new array instead of writing into ``out`` (the
+# standard has no ``out=``, and on a GPU the library's allocator makes temporaries cheap).
+# :mod:`.kernels` picks these tables for any namespace that is not NumPy.
+
+
+def _sigmoid_xp(xp, z):
+    """``1 / (1 + exp(-z))`` as ``1 / (1 + e)`` for ``z >= 0`` and ``e / (1 + e)`` below,
+    with ``e = exp(-|z|) <= 1``: no exponential can overflow."""
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _relu_xp(xp, z):
+    return xp.clip(z, min=0.0)  # a NaN stays NaN, as with np.maximum
+
+
+def _leaky_relu_xp(xp, z):
+    return xp.where(z > 0, z, z * LEAKY_RELU_SLOPE)
+
+
+def _elu_xp(xp, z):
+    return xp.clip(z, min=0.0) + ELU_ALPHA * xp.expm1(xp.clip(z, max=0.0))
+
+
+def _normal_cdf_xp(xp, z):
+    """``Phi(z)``: the standard leaves out ``erf``, so this asks the library for its own."""
+    special = getattr(xp, "special", None)  # torch.special (through array_api_compat), cupyx
+    if special is not None and hasattr(special, "ndtr"):
+        return special.ndtr(z)
+    raise ValueError(
+        f"activation='gelu' needs the normal distribution's CDF, which the Array API standard "
+        f"does not define and {getattr(xp, '__name__', xp)} does not provide. Use another "
+        "activation (e.g. 'silu'), or NumPy, torch or CuPy arrays."
+    )
+
+
+def _gelu_xp(xp, z):
+    finite = xp.clip(z, min=xp.finfo(z.dtype).min)  # -inf * Phi(-inf) would be NaN
+    return finite * _normal_cdf_xp(xp, z)
+
+
+def _softplus_xp(xp, z):
+    return xp.logaddexp(xp.zeros_like(z), z)
+
+
+def _silu_xp(xp, z):
+    return xp.clip(z, min=xp.finfo(z.dtype).min) * _sigmoid_xp(xp, z)
+
+
+def _softmax_xp(xp, z):
+    e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
+    return e / xp.sum(e, axis=1, keepdims=True)
+
+
+def _exp_xp(xp, z):
+    return xp.exp(xp.clip(z, max=float(_EXP_CAPS[np.dtype(_numpy_dtype_name(xp, z))])))
+
+
+def _numpy_dtype_name(xp, z) -> str:
+    return "float32" if z.dtype == xp.float32 else "float64"
+
+
+FUNCTIONAL_ACTIVATIONS = {
+    "identity": lambda xp, z: z,
+    "sigmoid": _sigmoid_xp,
+    "tanh": lambda xp, z: xp.tanh(z),
+    "relu": _relu_xp,
+    "leaky_relu": _leaky_relu_xp,
+    "elu": _elu_xp,
+    "gelu": _gelu_xp,
+    "softplus": _softplus_xp,
+    "silu": _silu_xp,
+    "softmax": _softmax_xp,
+    "exp": _exp_xp,
+}
+
+
+def _gelu_derivative_xp(xp, z, delta):
+    t = xp.clip(z, min=-_GAUSSIAN_TAIL, max=_GAUSSIAN_TAIL)
+    density = xp.exp(t * t * -0.5) * (1 / math.sqrt(2 * math.pi))
+    return delta * (t * density + _normal_cdf_xp(xp, z))
+
+
+def _silu_derivative_xp(xp, z, delta):
+    info = xp.finfo(z.dtype)
+    t = xp.clip(z, min=info.min, max=info.max)
+    return delta * ((t * _sigmoid_xp(xp, -t) + 1) * _sigmoid_xp(xp, t))
+
+
+def _softmax_derivative_xp(xp, a, delta):
+    return (delta - xp.sum(delta * a, axis=1, keepdims=True)) * a
+
+
+FUNCTIONAL_DERIVATIVES = {
+    "identity": lambda xp, a, delta: delta,
+    "sigmoid": lambda xp, a, delta: delta * a * (1 - a),
+    "tanh": lambda xp, a, delta: delta * (1 - a * a),
+    "relu": lambda xp, a, delta: delta * xp.astype(a > 0, delta.dtype),
+    "leaky_relu": lambda xp, a, delta: xp.where(a > 0, delta, delta * LEAKY_RELU_SLOPE),
+    "elu": lambda xp, a, delta: xp.where(a > 0, delta, delta * (a + ELU_ALPHA)),
+    "gelu": _gelu_derivative_xp,
+    "softplus": lambda xp, a, delta: delta * -xp.expm1(-a),
+    "silu": _silu_derivative_xp,
+    "softmax": _softmax_derivative_xp,
+    "exp": lambda xp, a, delta: delta * a,
+}

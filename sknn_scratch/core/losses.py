@@ -20,192 +20,242 @@ Per sample, the losses are:
     ``q``-quantile.
 
 The last three are the robust losses; they pair with the identity output only, and Huber's
-``delta`` and the quantile's ``q`` are the loss's parameter (``NetworkSpec.loss_parameter``).
+``delta`` and the quantile's ``q`` are the loss's parameter.
+
+Each loss is an object that owns its output link (the output layer's activation, ``link``):
+it gives the batch's loss from the logits and outputs (:meth:`Loss.value`) and the gradient
+with respect to the logits (:meth:`Loss.output_delta`). The estimator builds one with
+:func:`make_loss` and hands it down; nothing below asks for a loss by name. Adding a loss is
+a class here and its entry in :data:`LOSSES`.
+
+Every method takes the kernels of the arrays' library (:mod:`.kernels`) and otherwise uses
+only the Array API standard's functions (``xp = kernels.xp``: ``numpy`` itself, or torch,
+CuPy... through the Array API), so one form serves every library.
 
 The log-loss and the Poisson loss are computed from the output layer's logits ``z`` rather
 than from the probabilities, so they stay finite and warning-free however large ``z`` gets.
 """
 
-import numpy as np
+
 from scipy.special import xlogy
 
-from .activations import DERIVATIVES
 
-# Which output activations each loss may be paired with.
-OUTPUT_ACTIVATIONS = {
-    "squared_error": ("identity", "sigmoid", "softmax"),
-    "log_loss": ("sigmoid", "softmax"),
-    "poisson": ("exp",),
-    "absolute_error": ("identity",),
-    "huber": ("identity",),
-    "quantile": ("identity",),
-}
-
-# The losses that take a parameter: its name, its default and the values it may take.
-LOSS_PARAMETERS = {
-    "huber": ("delta", 1.0, "a number > 0", lambda delta: delta > 0),
-    "quantile": ("q", 0.5, "a number in (0, 1)", lambda q: 0 < q < 1),
-}
+def weighted_mean(xp, values, sample_weight) -> float:
+    """Mean of ``values``, weighted by ``sample_weight`` when it is given."""
+    if sample_weight is None:
+        return float(xp.sum(values)) / values.shape[0]  # np.mean's extra checks cost more here
+    return float(values @ sample_weight / xp.sum(sample_weight))
 
 
-def resolve_loss_parameter(loss, parameter) -> float | None:
-    """The parameter ``loss`` computes with: ``parameter``, or the loss's default if None.
+class Loss:
+    """A loss paired with its output link.
 
-    None for the losses that take no parameter; a ValueError for a value the loss cannot
-    take (NaN included), or for a parameter given to a loss that takes none.
+    Parameters
+    ----------
+    link : str
+        The output layer's activation (one of ``links``).
+    parameter : float or None
+        The loss's parameter (Huber's ``delta``, the quantile ``q``); None for a loss that
+        takes none, or for its default.
     """
-    if loss not in LOSS_PARAMETERS:
-        if parameter is not None:
-            raise ValueError(f"The {loss!r} loss takes no parameter, got {parameter!r}.")
-        return None
-    name, default, allowed, is_allowed = LOSS_PARAMETERS[loss]
-    if parameter is None:
-        return default
-    if not is_allowed(parameter):
-        raise ValueError(f"The {loss!r} loss's {name} must be {allowed}, got {parameter!r}.")
-    return float(parameter)
+
+    name = ""
+    links: tuple = ()
+    """The output activations this loss may be paired with."""
+    parameter_name = None
+    default_parameter = None
+    allowed = ""
+
+    def __init__(self, link, parameter=None):
+        if link not in self.links:
+            raise ValueError(
+                f"The {self.name!r} loss cannot be used with a {link!r} output layer; use one "
+                f"of {self.links}."
+            )
+        self.link = link
+        self.parameter = self._resolve(parameter)
+
+    def _resolve(self, parameter):
+        if self.parameter_name is None:
+            if parameter is not None:
+                raise ValueError(f"The {self.name!r} loss takes no parameter, got {parameter!r}.")
+            return None
+        if parameter is None:
+            return self.default_parameter
+        if not self._is_allowed(parameter):
+            raise ValueError(
+                f"The {self.name!r} loss's {self.parameter_name} must be {self.allowed}, got "
+                f"{parameter!r}."
+            )
+        return float(parameter)
+
+    def _is_allowed(self, parameter) -> bool:
+        return True
+
+    def __repr__(self):
+        extra = "" if self.parameter is None else f", {self.parameter_name}={self.parameter}"
+        return f"{type(self).__name__}(link={self.link!r}{extra})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (other.link, other.parameter) == (
+            self.link,
+            self.parameter,
+        )
+
+    def __hash__(self):
+        return hash((type(self), self.link, self.parameter))
+
+    def per_sample(self, kernels, Y, logits, outputs):
+        """Each row's loss."""
+        raise NotImplementedError
+
+    def value(self, kernels, Y, logits, outputs, sample_weight=None) -> float:
+        """The batch's (weighted) mean loss."""
+        per_sample = self.per_sample(kernels, Y, logits, outputs)
+        return weighted_mean(kernels.xp, per_sample, sample_weight)
+
+    def output_delta(self, kernels, Y, outputs, sample_weight, out=None):
+        """The gradient of the batch's mean loss with respect to the output layer's logits.
+
+        For the pairs that belong together (log-loss with sigmoid or softmax, Poisson with
+        exp), the derivative of the loss and that of the link cancel into ``p - y``; the
+        other losses say how they differ in :meth:`_from_residual`. With NumPy the result
+        is written into ``out``.
+        """
+        residual = kernels.subtract(outputs, Y, out=out)
+        delta, scale = self._from_residual(kernels, residual, outputs, Y.shape[1])
+        if sample_weight is None:
+            return kernels.scale(delta, scale / delta.shape[0])
+        per_row = sample_weight * (scale / kernels.xp.sum(sample_weight))
+        return kernels.scale(delta, per_row[:, None])
+
+    def _from_residual(self, kernels, residual, outputs, n_outputs):
+        """``(d, c)``: the loss's gradient with respect to the logits is ``c * d`` per row,
+        given ``residual = p - y``, which the kernels may overwrite with ``d``."""
+        return residual, 1.0
 
 
-def squared_error(y, logits, prob, out_activation):
-    """Per-sample ``mean_k (y_k - p_k)**2``."""
-    residual = y - prob
-    residual *= residual
-    return residual.sum(axis=1) / y.shape[1]
+class SquaredError(Loss):
+    """``mean_k (y_k - p_k)**2``: the tutorial's ``compute_loss``."""
+
+    name, links = "squared_error", ("identity", "sigmoid", "softmax")
+
+    def per_sample(self, kernels, Y, logits, outputs):
+        residual = Y - outputs
+        return kernels.xp.sum(residual * residual, axis=1) / Y.shape[1]
+
+    def _from_residual(self, kernels, residual, outputs, n_outputs):
+        # the loss's derivative 2 (p - y) / n_outputs, times the link's derivative: with a
+        # sigmoid output, the tutorial's output_error * sigmoid_derivative(a2)
+        return kernels.derivative(self.link, outputs, residual), 2.0 / n_outputs
 
 
-def logsumexp_rows(z):
-    """``log(sum_k exp(z_k))`` for each row of ``z``, without overflow.
-
-    Subtracting the row maximum ``m`` first keeps every exponent at most zero:
-    ``logsumexp(z) = m + log(sum_k exp(z_k - m))``. (SciPy's ``logsumexp`` computes the same,
-    but its generality costs more than the whole computation on a batch's few outputs.)
-    """
-    m = z.max(axis=1)
-    shifted = z - m[:, np.newaxis]
-    np.exp(shifted, out=shifted)
-    return np.log(shifted.sum(axis=1)) + m
-
-
-def log_loss(y, logits, prob, out_activation):
-    """Per-sample cross-entropy, from the logits.
+class LogLoss(Loss):
+    """Cross-entropy, computed from the logits so that it stays finite for any ``z``.
 
     For a sigmoid unit ``-[y log p + (1 - y) log(1 - p)] = softplus(z) - y z``; for a softmax
     row ``-sum_k y_k log p_k = logsumexp(z) - sum_k y_k z_k`` (the rows of ``y`` sum to one).
     """
-    y_dot_z = np.einsum("ij,ij->i", y, logits)
-    if out_activation == "softmax":
-        return logsumexp_rows(logits) - y_dot_z
-    return np.logaddexp(0, logits).sum(axis=1) - y_dot_z
+
+    name, links = "log_loss", ("sigmoid", "softmax")
+
+    def per_sample(self, kernels, Y, logits, outputs):
+        xp = kernels.xp
+        if self.link == "softmax":
+            return logsumexp_rows(xp, logits) - kernels.row_dot(Y, logits)
+        softplus = xp.logaddexp(xp.zeros_like(logits), logits)
+        return xp.sum(softplus, axis=1) - kernels.row_dot(Y, logits)
 
 
-def poisson(y, logits, prob, out_activation):
-    """Per-sample half Poisson deviance with the log link, ``log p = z``."""
-    deviance = xlogy(y, y) - y * logits - y + prob
-    return deviance.mean(axis=1)
+def logsumexp_rows(xp, z):
+    """``log(sum_k exp(z_k))`` for each row of ``z``, without overflow.
+
+    Subtracting the row maximum ``m`` first keeps every exponent at most zero:
+    ``logsumexp(z) = m + log(sum_k exp(z_k - m))``.
+    """
+    m = xp.max(z, axis=1)
+    return xp.log(xp.sum(xp.exp(z - m[:, None]), axis=1)) + m
 
 
-def absolute_error(y, logits, prob, out_activation):
-    """Per-sample ``mean_k |y_k - p_k|``."""
-    residual = y - prob
-    return np.abs(residual, out=residual).mean(axis=1)
+class Poisson(Loss):
+    """Half the Poisson deviance, ``y log(y / p) - y + p``, with the log link ``log p = z``."""
+
+    name, links = "poisson", ("exp",)
+
+    def per_sample(self, kernels, Y, logits, outputs):
+        deviance = xlogy(Y, Y) - Y * logits - Y + outputs
+        return kernels.xp.mean(deviance, axis=1)
+
+    def _from_residual(self, kernels, residual, outputs, n_outputs):
+        return residual, 1.0 / n_outputs
 
 
-def huber(y, logits, prob, out_activation, delta):
-    """Per-sample Huber loss: ``r**2 / 2`` up to ``|r| = delta``, linear beyond."""
-    size = np.abs(y - prob)
-    quadratic = 0.5 * size * size
-    linear = delta * (size - 0.5 * delta)
-    return np.where(size <= delta, quadratic, linear).mean(axis=1)
+class AbsoluteError(Loss):
+    """``mean_k |y_k - p_k|``: the network learns the median."""
+
+    name, links = "absolute_error", ("identity",)
+
+    def per_sample(self, kernels, Y, logits, outputs):
+        xp = kernels.xp
+        return xp.mean(xp.abs(Y - outputs), axis=1)
+
+    def _from_residual(self, kernels, residual, outputs, n_outputs):
+        # sign(p - y); at the kink p == y, 0, the middle of the subgradients
+        return kernels.sign(residual), 1.0 / n_outputs
 
 
-def quantile(y, logits, prob, out_activation, q):
-    """Per-sample pinball loss ``max(q r, (q - 1) r)``, ``r = y - p``."""
-    residual = y - prob
-    return np.maximum(q * residual, (q - 1) * residual).mean(axis=1)
+class Huber(Loss):
+    """``r**2 / 2`` up to ``|r| = delta``, linear beyond: robust to outliers."""
+
+    name, links = "huber", ("identity",)
+    parameter_name, default_parameter, allowed = "delta", 1.0, "a number > 0"
+
+    def _is_allowed(self, delta):
+        return delta > 0
+
+    def per_sample(self, kernels, Y, logits, outputs):
+        xp, delta = kernels.xp, self.parameter
+        size = xp.abs(Y - outputs)
+        quadratic = 0.5 * size * size
+        linear = delta * (size - 0.5 * delta)
+        return xp.mean(xp.where(size <= delta, quadratic, linear), axis=1)
+
+    def _from_residual(self, kernels, residual, outputs, n_outputs):
+        delta = self.parameter  # clip(p - y, -delta, delta)
+        return kernels.clip(residual, -delta, delta), 1.0 / n_outputs
+
+
+class Quantile(Loss):
+    """The pinball loss ``max(q r, (q - 1) r)``, ``r = y - p``: the ``q``-quantile."""
+
+    name, links = "quantile", ("identity",)
+    parameter_name, default_parameter, allowed = "q", 0.5, "a number in (0, 1)"
+
+    def _is_allowed(self, q):
+        return 0 < q < 1
+
+    def per_sample(self, kernels, Y, logits, outputs):
+        q, residual = self.parameter, Y - outputs
+        return kernels.xp.mean(kernels.xp.maximum(q * residual, (q - 1) * residual), axis=1)
+
+    def _from_residual(self, kernels, residual, outputs, n_outputs):
+        # 1[p > y] - q, and 1/2 - q at p == y (so that with q = 1/2 it is half the absolute
+        # error's, as the loss is): (sign(p - y) + 1) / 2 - q
+        step = kernels.sign(residual)
+        step = kernels.scale(kernels.add(step, 1.0), 0.5)
+        return kernels.add(step, -self.parameter), 1.0 / n_outputs
 
 
 LOSSES = {
-    "squared_error": squared_error,
-    "log_loss": log_loss,
-    "poisson": poisson,
-    "absolute_error": absolute_error,
-    "huber": huber,
-    "quantile": quantile,
+    cls.name: cls for cls in (SquaredError, LogLoss, Poisson, AbsoluteError, Huber, Quantile)
 }
 
+OUTPUT_ACTIVATIONS = {name: cls.links for name, cls in LOSSES.items()}
+"""Which output activations each loss may be paired with."""
 
-# The robust losses' derivatives with respect to ``p``, as functions of ``p - y``. Each one
-# turns ``out``, which holds ``p - y``, into the derivative in place. At ``p == y`` the loss
-# has a kink; the value chosen there is the middle of its subgradients: 0 for the absolute
-# error and ``1/2 - q`` for the quantile loss (so that with ``q = 1/2`` it is half the
-# absolute error's, as the loss is).
-def _absolute_error_derivative(out, parameter):
-    """``sign(p - y)``."""
-    np.sign(out, out=out)
+ROBUST_LOSSES = ("absolute_error", "huber", "quantile")
 
 
-def _huber_derivative(out, delta):
-    """``clip(p - y, -delta, delta)``."""
-    np.clip(out, -delta, delta, out=out)
-
-
-def _quantile_derivative(out, q):
-    """``1[p > y] - q`` (``1/2 - q`` at ``p == y``), computed as ``(sign(p - y) + 1) / 2 - q``."""
-    np.sign(out, out=out)
-    out += 1
-    out *= 0.5
-    out -= q
-
-
-ROBUST_DERIVATIVES = {
-    "absolute_error": _absolute_error_derivative,
-    "huber": _huber_derivative,
-    "quantile": _quantile_derivative,
-}
-
-
-def weighted_mean(values: np.ndarray, sample_weight: np.ndarray | None) -> float:
-    """Mean of ``values``, weighted by ``sample_weight`` when it is given."""
-    if sample_weight is None:
-        return float(values.sum()) / values.shape[0]  # np.mean's extra checks cost more here
-    return float(values @ sample_weight / sample_weight.sum())
-
-
-def loss_value(
-    loss, out_activation, y, logits, prob, sample_weight=None, loss_parameter=None
-) -> float:
-    """The (weighted) mean loss of a batch.
-
-    ``loss_parameter`` is Huber's ``delta`` or the quantile ``q`` (see ``LOSS_PARAMETERS``),
-    None for the losses that take none.
-    """
-    parameter = () if loss_parameter is None else (loss_parameter,)
-    per_sample = LOSSES[loss](y, logits, prob, out_activation, *parameter)
-    return weighted_mean(per_sample, sample_weight)
-
-
-def output_delta(loss, out_activation, y, prob, sample_weight, out, loss_parameter=None) -> None:
-    """Store in ``out`` the gradient of the batch's mean loss with respect to the logits.
-
-    For the pairs that belong together (log-loss with sigmoid or softmax, Poisson with exp),
-    the derivative of the loss and the derivative of the output activation cancel into
-    ``p - y``. For the squared error the loss's own derivative ``2 (p - y) / n_outputs`` is
-    multiplied by the output activation's derivative: with a sigmoid output this is the
-    tutorial's ``output_error * sigmoid_derivative(a2)`` (up to its sign and scale). The
-    robust losses, with their identity output, give their derivative with respect to ``p``
-    (see ``ROBUST_DERIVATIVES``) divided by ``n_outputs``.
-    """
-    np.subtract(prob, y, out=out)
-    scale = 1.0  # the loss's constant factor, applied together with the mean's weights
-    if loss == "squared_error":
-        DERIVATIVES[out_activation](prob, out)
-        scale = 2.0 / y.shape[1]
-    elif loss == "poisson":
-        scale = 1.0 / y.shape[1]
-    elif loss in ROBUST_DERIVATIVES:
-        ROBUST_DERIVATIVES[loss](out, loss_parameter)
-        scale = 1.0 / y.shape[1]
-    if sample_weight is None:
-        out *= scale / out.shape[0]
-    else:
-        out *= (sample_weight * (scale / sample_weight.sum()))[:, np.newaxis]
+def make_loss(name, link, parameter=None) -> Loss:
+    """The loss called ``name`` with the output activation ``link`` (and its parameter)."""
+    return LOSSES[name](link, parameter)

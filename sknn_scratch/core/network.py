@@ -7,18 +7,20 @@ update every parameter with a few whole-array operations, and lets SciPy's L-BFG
 network as one vector. The weights come first and the biases after them, so the L2 penalty,
 which applies to weights only, is one contiguous slice.
 
-``forward`` is the only forward pass: training, prediction and validation all call it.
+``forward`` is the only forward pass: training, prediction and validation all call it, for
+every array library. Where NumPy and the other libraries differ (in-place buffers, sparse
+input, compiled loops), the code asks the parameters' kernels (:mod:`.kernels`); everything
+else is plain arithmetic that reads the same for all.
 """
 
 import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
-from . import fused
-from .activations import ACTIVATIONS, DERIVATIVE_TAKES_Z, DERIVATIVES, GROWTH_BOUNDS
-from .losses import OUTPUT_ACTIVATIONS, loss_value, output_delta, resolve_loss_parameter
+from .activations import DERIVATIVE_TAKES_Z, GROWTH_BOUNDS
+from .kernels import NUMPY
+from .losses import Loss
 
 
 @dataclass(frozen=True)
@@ -31,19 +33,12 @@ class NetworkSpec:
         Units per layer, input first: ``(n_features, *hidden, n_outputs)``.
     hidden_activation : str
         Activation of every hidden layer (a key of ``ACTIVATIONS``).
-    output_activation : str
-        Activation of the output layer: ``"sigmoid"``, ``"softmax"``, ``"identity"`` or
-        ``"exp"``.
-    loss : str
-        ``"squared_error"``, ``"log_loss"``, ``"poisson"``, or one of the robust regression
-        losses ``"absolute_error"``, ``"huber"`` and ``"quantile"``.
+    loss : Loss
+        The loss, with its output link (``loss.link``, the output layer's activation) and
+        its parameter (see :mod:`.losses`).
     alpha : float
         Strength of the L2 penalty ``alpha / 2 * sum(W**2)``, divided by the batch's total
         sample weight as the data term is.
-    loss_parameter : float or None
-        The loss's parameter: ``delta`` (> 0) for ``"huber"``, the quantile ``q`` (in (0, 1))
-        for ``"quantile"``; None for the other losses. Left at None for ``"huber"`` or
-        ``"quantile"``, it is set to the default, 1.0 or 0.5 (see ``LOSS_PARAMETERS``).
     dropout : float
         Fraction of hidden units dropped in each training batch (see :class:`Dropout`);
         prediction always uses every unit.
@@ -51,20 +46,14 @@ class NetworkSpec:
 
     layer_sizes: tuple
     hidden_activation: str
-    output_activation: str
-    loss: str
+    loss: Loss
     alpha: float = 0.0
-    loss_parameter: float | None = None
     dropout: float = 0.0
 
-    def __post_init__(self):
-        if self.output_activation not in OUTPUT_ACTIVATIONS[self.loss]:
-            raise ValueError(
-                f"The {self.loss!r} loss cannot be used with a {self.output_activation!r} "
-                f"output layer; use one of {OUTPUT_ACTIVATIONS[self.loss]}."
-            )
-        parameter = resolve_loss_parameter(self.loss, self.loss_parameter)
-        object.__setattr__(self, "loss_parameter", parameter)  # frozen: set once, here
+    @property
+    def output_activation(self) -> str:
+        """The output layer's activation: the loss's link."""
+        return self.loss.link
 
     @property
     def n_layers(self) -> int:
@@ -79,53 +68,90 @@ class Parameters:
     ----------
     layer_sizes : sequence of int
         Units per layer, input first.
-    dtype : numpy dtype
-        Floating point type of every parameter.
-    flat : ndarray, optional
+    dtype : dtype
+        Floating point type of every parameter (of the kernels' array library).
+    flat : array, optional
         Existing storage of the right size to view (it is not copied); zeros if omitted.
+    kernels : NumpyKernels or ArrayAPIKernels, default=NUMPY
+        The array library (and device) the parameters live in, and its operations.
     """
 
-    def __init__(self, layer_sizes, dtype=np.float64, flat=None):
+    def __init__(self, layer_sizes, dtype=np.float64, flat=None, kernels=NUMPY):
         self.layer_sizes = tuple(int(n) for n in layer_sizes)
-        shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
-        self.n_weights = sum(n_in * n_out for n_in, n_out in shapes)
+        self.kernels = kernels
+        self.shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self.n_weights = sum(n_in * n_out for n_in, n_out in self.shapes)
         size = self.n_weights + sum(self.layer_sizes[1:])
         if flat is None:
-            flat = np.zeros(size, dtype=dtype)
-        elif flat.shape != (size,):
-            raise ValueError(f"flat has shape {flat.shape}, expected ({size},).")
+            flat = kernels.zeros(size, dtype)
+        elif tuple(flat.shape) != (size,):
+            raise ValueError(f"flat has shape {tuple(flat.shape)}, expected ({size},).")
+        self._view(flat)
+
+    def _view(self, flat):
+        """Point ``flat``, ``coefs`` and ``intercepts`` at the vector ``flat``."""
+        reshape = self.kernels.xp.reshape
         self.flat = flat
         self.coefs, self.intercepts = [], []
         start = 0
-        for n_in, n_out in shapes:
-            self.coefs.append(flat[start : start + n_in * n_out].reshape(n_in, n_out))
+        for n_in, n_out in self.shapes:
+            self.coefs.append(reshape(flat[start : start + n_in * n_out], (n_in, n_out)))
             start += n_in * n_out
-        for _, n_out in shapes:
+        for _, n_out in self.shapes:
             self.intercepts.append(flat[start : start + n_out])
             start += n_out
 
     @property
-    def weights(self) -> np.ndarray:
+    def weights(self):
         """Every weight (not bias), as one contiguous slice of ``flat``."""
         return self.flat[: self.n_weights]
 
+    def assign(self, flat) -> None:
+        """Make ``flat`` the parameters' values.
+
+        NumPy copies it into the existing vector, so the per-layer views (and a fitted
+        estimator's ``coefs_``) follow; the functional kernels take the new vector as it is.
+        """
+        flat = self.kernels.assign(self.flat, flat)
+        if flat is not self.flat:
+            self._view(flat)
+
+    def assign_layers(self, coefs, intercepts) -> None:
+        """Make per-layer arrays the parameters' values (no copy when they are the views)."""
+        if all(a is b for a, b in zip(coefs + intercepts, self.coefs + self.intercepts)):
+            return
+        reshape = self.kernels.xp.reshape
+        self.assign(self.kernels.concat([reshape(c, (-1,)) for c in coefs] + list(intercepts)))
+
+    def assign_weights(self, weights) -> None:
+        """Make ``weights`` (the result of a kernel on :attr:`weights`) every weight's value.
+
+        The in-place kernels have written into the slice already; the functional ones made
+        a new array, joined here to the unchanged biases.
+        """
+        if not self.kernels.in_place:
+            self.assign(self.kernels.concat([weights, self.flat[self.n_weights :]]))
+
     @classmethod
-    def from_arrays(cls, coefs, intercepts, dtype=None) -> "Parameters":
+    def from_arrays(cls, coefs, intercepts, dtype=None, kernels=NUMPY) -> "Parameters":
         """Copy per-layer arrays (such as a fitted ``coefs_`` / ``intercepts_``) into one."""
         dtype = coefs[0].dtype if dtype is None else dtype
         layer_sizes = [coefs[0].shape[0]] + [c.shape[1] for c in coefs]
-        params = cls(layer_sizes, dtype)
-        for view, array in zip(params.coefs + params.intercepts, list(coefs) + list(intercepts)):
-            view[...] = array
+        params = cls(layer_sizes, dtype, kernels=kernels)
+        reshape = kernels.xp.reshape
+        parts = [reshape(kernels.asarray(c, dtype), (-1,)) for c in coefs]
+        parts += [kernels.asarray(b, dtype) for b in intercepts]
+        params.assign(kernels.concat(parts))
         return params
 
     def zeros_like(self) -> "Parameters":
         """A zero vector with the same layout, e.g. to hold gradients."""
-        return Parameters(self.layer_sizes, self.flat.dtype)
+        return Parameters(self.layer_sizes, self.flat.dtype, kernels=self.kernels)
 
     def copy(self) -> "Parameters":
         """An independent copy."""
-        return Parameters(self.layer_sizes, flat=self.flat.copy())
+        flat = self.kernels.copy(self.flat)
+        return Parameters(self.layer_sizes, flat.dtype, flat=flat, kernels=self.kernels)
 
 
 def output_layer_array(n_rows, n_outputs, dtype):
@@ -139,27 +165,54 @@ def output_layer_array(n_rows, n_outputs, dtype):
     return np.empty((n_rows, n_outputs), dtype=dtype, order="F")
 
 
+@dataclass
+class Batch:
+    """One batch's values, filled in by :func:`forward` and :func:`backward`.
+
+    ``activations[i]`` is the output of layer ``i + 1`` (the last is the network's
+    prediction), ``logits`` the output layer's input ``z``, ``pre_activations[i]`` hidden
+    layer ``i + 1``'s input ``z`` (kept only for the activations whose derivative needs it;
+    otherwise ``pre_activations`` is None) and ``deltas[i]`` the gradient of the loss with
+    respect to layer ``i + 1``'s input. With NumPy they start as the workspace's buffers and
+    are filled in place; with the functional kernels they start as None and receive new
+    arrays.
+    """
+
+    activations: list
+    logits: object
+    pre_activations: list | None
+    deltas: list
+
+
 class Workspace:
     """Reusable arrays for the forward and backward passes of batches of up to ``n_rows``.
 
-    ``activations[i]`` holds the output of layer ``i + 1`` (the last is the network's
-    prediction), ``logits`` the output layer's input ``z`` and ``deltas[i]`` the gradient of
-    the loss with respect to layer ``i + 1``'s input. ``ones`` (for the bias gradients) and
-    ``weights_scratch`` (for the L2 gradient) spare the backward pass any allocation.
-    ``pre_activations[i]``, only for the few activations whose derivative needs it, keeps
-    hidden layer ``i + 1``'s input ``z`` (see :meth:`pre_activation_rows`).
+    With NumPy it allocates every buffer a batch needs once (see :class:`Batch`); ``ones``
+    (for the bias gradients) and ``weights_scratch`` (for the L2 gradient) spare the backward
+    pass any allocation, and ``pre_activations``, only for the few activations whose
+    derivative needs it, keeps the hidden layers' ``z`` (see :meth:`pre_activation_rows`).
+    The functional kernels of other array libraries allocate as they go: there, every
+    buffer is None.
     """
 
-    def __init__(self, layer_sizes, n_rows, dtype, with_deltas=True):
+    def __init__(self, layer_sizes, n_rows, dtype, with_deltas=True, kernels=NUMPY):
+        self.n_hidden = len(layer_sizes) - 2
         self.n_rows = n_rows
         self.with_deltas = with_deltas
+        self.kernels = kernels
         self.pre_activations = None  # allocated by pre_activation_rows, when first needed
+        self.activations = [None] * (self.n_hidden + 1)
+        self.logits = self.ones = self.weights_scratch = None
+        self.deltas = [None] * (self.n_hidden + 1) if with_deltas else []
+        if kernels.in_place:
+            self._allocate(layer_sizes, n_rows, dtype)
+
+    def _allocate(self, layer_sizes, n_rows, dtype):
         *hidden, n_outputs = layer_sizes[1:]
         self.activations = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
         self.activations.append(output_layer_array(n_rows, n_outputs, dtype))
         self.logits = output_layer_array(n_rows, n_outputs, dtype)
-        self.deltas = []
-        if with_deltas:
+        if self.with_deltas:
             self.deltas = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
             self.deltas.append(output_layer_array(n_rows, n_outputs, dtype))
             n_weights = int(np.dot(layer_sizes[:-1], layer_sizes[1:]))  # sum of n_in * n_out
@@ -168,8 +221,8 @@ class Workspace:
 
     def rows(self, n_rows):
         """The first ``n_rows`` rows of every array (for a last, shorter batch)."""
-        if n_rows == self.n_rows:
-            return self.activations, self.logits, self.deltas
+        if n_rows == self.n_rows or not self.kernels.in_place:
+            return list(self.activations), self.logits, list(self.deltas)
         return (
             [a[:n_rows] for a in self.activations],
             self.logits[:n_rows],
@@ -177,30 +230,31 @@ class Workspace:
         )
 
     def pre_activation_rows(self, hidden_activation, n_rows):
-        """Arrays in which the forward pass keeps every hidden layer's ``z``, or None.
+        """Where the forward pass keeps every hidden layer's ``z``, or None.
 
         Most derivatives are written in terms of a layer's output ``a``, and the forward
         pass activates hidden layers in place, overwriting ``z``. The derivatives of the
         activations in :data:`.activations.DERIVATIVE_TAKES_Z` need ``z`` itself: for these
         alone, and only in a workspace for training (``with_deltas``), this returns one
-        ``(n_rows, width)`` array per hidden layer, allocated on the first call. Otherwise
-        it returns None, and nothing extra is allocated.
+        ``(n_rows, width)`` array per hidden layer (allocated on the first call), or a list
+        of None for the functional kernels to fill. Otherwise it returns None, and nothing
+        extra is allocated.
         """
         if hidden_activation not in DERIVATIVE_TAKES_Z or not self.with_deltas:
             return None
+        if not self.kernels.in_place:
+            return [None] * self.n_hidden
         if self.pre_activations is None:
             self.pre_activations = [np.empty_like(a) for a in self.activations[:-1]]
         if n_rows == self.n_rows:
             return self.pre_activations
         return [z[:n_rows] for z in self.pre_activations]
 
-    def column_sums(self, delta, out):
-        """``out = delta.sum(axis=0)``, computed as the product ``ones @ delta``.
-
-        The product runs in BLAS and was measured 2 to 3 times faster than ``np.sum(axis=0)``
-        on a batch of 256 rows.
-        """
-        np.matmul(self.ones[: delta.shape[0]], delta, out=out)
+    def batch(self, hidden_activation, n_rows) -> Batch:
+        """The :class:`Batch` of ``n_rows`` rows that a forward pass fills."""
+        activations, logits, deltas = self.rows(n_rows)
+        pre_activations = self.pre_activation_rows(hidden_activation, n_rows)
+        return Batch(activations, logits, pre_activations, deltas)
 
 
 class Dropout:
@@ -224,95 +278,80 @@ class Dropout:
     dtype : numpy dtype
     rng : numpy.random.RandomState
         Source of the draws (the estimator's ``random_state``), so runs are reproducible.
+        The masks are drawn on the host and moved to the device for other array libraries,
+        so that every library drops the same units.
+    kernels : NumpyKernels or ArrayAPIKernels, default=NUMPY
     """
 
-    def __init__(self, rate, layer_sizes, n_rows, dtype, rng):
-        self.rate, self.rng = rate, rng
+    def __init__(self, rate, layer_sizes, n_rows, dtype, rng, kernels=NUMPY):
+        self.rate, self.rng, self.kernels = rate, rng, kernels
         self.scale = np.dtype(dtype).type(1.0 / (1.0 - rate))
         hidden = layer_sizes[1:-1]
         self.all_masks = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
-        self.all_outputs = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
+        self.all_outputs = [None] * len(hidden)
+        if kernels.in_place:
+            self.all_outputs = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
         self.masks, self.outputs = self.all_masks, self.all_outputs
 
     def draw(self, n_rows) -> "Dropout":
         """New masks for a batch of ``n_rows`` rows; returns self, sized to the batch."""
-        self.masks = [m[:n_rows] for m in self.all_masks]
-        self.outputs = [o[:n_rows] for o in self.all_outputs]
-        for mask in self.masks:
+        masks = [m[:n_rows] for m in self.all_masks]
+        for mask in masks:
             kept = self.rng.random_sample(mask.shape) >= self.rate
             np.multiply(kept, self.scale, out=mask)
+        self.masks = [self.kernels.from_host(m) for m in masks]
+        self.outputs = [None if o is None else o[:n_rows] for o in self.all_outputs]
         return self
 
 
-def _product(a, b, out):
-    """``out = a @ b`` for a dense or sparse ``a``, writing into ``out``."""
-    if sp.issparse(a):
-        out[...] = a @ b
-    else:
-        np.matmul(a, b, out=out)
-
-
-def forward(params, spec, X, activations, logits, pre_activations=None, dropout=None):
+def forward(params, spec, X, batch, dropout=None):
     """Propagate ``X`` through the network (the tutorial's ``forward_propagation``).
 
-    Layer ``i`` computes ``z = a_prev @ W_i + b_i`` and ``a = f(z)``. Hidden layers are
-    activated in place, unless ``pre_activations`` is given to keep their ``z``; the output
-    layer keeps its logits ``z`` in ``logits`` (the losses use them) and writes its
-    activation into ``activations[-1]``.
+    Layer ``i`` computes ``z = a_prev @ W_i + b_i`` and ``a = f(z)``. With NumPy, hidden
+    layers are activated in place, unless ``batch.pre_activations`` asks to keep their
+    ``z``; the output layer keeps its logits ``z`` in ``batch.logits`` (the losses use them)
+    and its activation in ``batch.activations[-1]``.
 
     Parameters
     ----------
     params : Parameters
     spec : NetworkSpec
-    X : ndarray or sparse matrix of shape (n_rows, n_features)
-    activations : list of ndarray
-        One ``(n_rows, width)`` array per layer, filled in.
-    logits : ndarray of shape (n_rows, n_outputs)
-        Filled with the output layer's input.
-    pre_activations : list of ndarray, optional
-        One ``(n_rows, width)`` array per hidden layer, filled with its input ``z``, for the
-        backward pass of an activation whose derivative needs it
-        (:meth:`Workspace.pre_activation_rows`). None (prediction, and every other
-        activation) activates the hidden layers in place.
+    X : array or sparse matrix of shape (n_rows, n_features)
+    batch : Batch
+        Filled in: every layer's activations, the logits and (where kept) the hidden
+        layers' inputs.
     dropout : Dropout, optional
         In training with dropout, the batch's masks: each hidden layer passes on its output
         times its mask (see :class:`Dropout`).
 
     Returns
     -------
-    prob : ndarray of shape (n_rows, n_outputs)
-        The network's output, ``activations[-1]``.
+    outputs : array of shape (n_rows, n_outputs)
+        The network's output, ``batch.activations[-1]``.
     """
+    k = params.kernels
     last = spec.n_layers - 1
-    hidden_z = activations if pre_activations is None else pre_activations
     a_prev = X
     for i, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
-        z = logits if i == last else hidden_z[i]
-        _product(a_prev, W, out=z)
-        name = spec.output_activation if i == last else spec.hidden_activation
-        _add_bias_and_activate(name, z, b, out=activations[i])
-        a_prev = activations[i]
+        if i == last:
+            name, z_out = spec.output_activation, batch.logits
+        else:
+            name, kept = spec.hidden_activation, batch.pre_activations
+            z_out = batch.activations[i] if kept is None else kept[i]
+        z, a_prev = k.layer(name, a_prev, W, b, z_out, batch.activations[i])
+        batch.activations[i] = a_prev
+        if i == last:
+            batch.logits = z
+        elif batch.pre_activations is not None:
+            batch.pre_activations[i] = z
         if dropout is not None and i < last:
-            a_prev = np.multiply(a_prev, dropout.masks[i], out=dropout.outputs[i])
-    return activations[-1]
+            a_prev = k.multiply(a_prev, dropout.masks[i], out=dropout.outputs[i])
+            dropout.outputs[i] = a_prev
+    return batch.activations[-1]
 
 
-def _add_bias_and_activate(name, z, bias, out):
-    """``z += bias``, then ``out = f(z)``: a relu layer activated in place takes one pass.
-
-    ``out`` is ``z`` itself for a layer activated in place, another array where ``z`` is kept.
-    """
-    if name == "relu" and out is z and fused.ENABLED:
-        fused.add_bias_relu(z, bias)
-    else:
-        z += bias
-        ACTIVATIONS[name](z, out=out)
-
-
-def backward(
-    params, spec, X, activations, deltas, grads, workspace, pre_activations=None, dropout=None
-):
-    """Backpropagate the output layer's ``deltas[-1]`` (the tutorial's ``backward_propagation``).
+def backward(params, spec, X, batch, grads, workspace, dropout=None):
+    """Backpropagate the output layer's ``batch.deltas[-1]`` (``backward_propagation``).
 
     For each layer from the last down: the weight gradient is ``a_prev.T @ delta``, the bias
     gradient is the column sum of ``delta``, and the previous layer's delta is
@@ -320,25 +359,28 @@ def backward(
     never needed and never computed. The L2 term is not added here (see
     ``add_penalty_gradient``).
 
-    ``f'`` is computed from the hidden layers' outputs ``activations``, or, for the
-    activations in :data:`.activations.DERIVATIVE_TAKES_Z`, from the ``pre_activations``
-    that :func:`forward` kept. With ``dropout``, the next layer saw each hidden layer's
-    masked output, so that is what its weight gradient uses, and the mask multiplies the
-    hidden layer's delta.
+    ``f'`` is computed from the hidden layers' outputs, or, for the activations in
+    :data:`.activations.DERIVATIVE_TAKES_Z`, from the ``pre_activations`` that
+    :func:`forward` kept. With ``dropout``, the next layer saw each hidden layer's masked
+    output, so that is what its weight gradient uses, and the mask multiplies the hidden
+    layer's delta.
     """
-    derivative = DERIVATIVES[spec.hidden_activation]
+    k = params.kernels
     takes_z = spec.hidden_activation in DERIVATIVE_TAKES_Z
-    derivative_inputs = pre_activations if takes_z else activations
-    passed_on = activations if dropout is None else dropout.outputs  # what each layer saw
+    derivative_inputs = batch.pre_activations if takes_z else batch.activations
+    passed_on = batch.activations if dropout is None else dropout.outputs  # what each saw
+    deltas = batch.deltas
+    coef_grads, intercept_grads = list(grads.coefs), list(grads.intercepts)
     for i in range(spec.n_layers - 1, -1, -1):
         a_prev = X if i == 0 else passed_on[i - 1]
-        _product(a_prev.T, deltas[i], out=grads.coefs[i])
-        workspace.column_sums(deltas[i], out=grads.intercepts[i])
+        coef_grads[i] = k.matmul(a_prev.T, deltas[i], out=grads.coefs[i])
+        intercept_grads[i] = k.column_sums(deltas[i], workspace.ones, out=grads.intercepts[i])
         if i > 0:
-            np.matmul(deltas[i], params.coefs[i].T, out=deltas[i - 1])
+            delta = k.matmul(deltas[i], params.coefs[i].T, out=deltas[i - 1])
             if dropout is not None:
-                deltas[i - 1] *= dropout.masks[i - 1]
-            derivative(derivative_inputs[i - 1], deltas[i - 1])
+                delta = k.multiply(delta, dropout.masks[i - 1], out=delta)
+            deltas[i - 1] = k.derivative(spec.hidden_activation, derivative_inputs[i - 1], delta)
+    grads.assign_layers(coef_grads, intercept_grads)
 
 
 def penalty(params, spec, total_weight) -> float:
@@ -354,12 +396,15 @@ def add_penalty_gradient(params, spec, grads, total_weight, workspace) -> None:
     if spec.alpha == 0:
         return
     scale = spec.alpha / total_weight
-    if fused.ENABLED:
-        fused.add_scaled(grads.weights, params.weights, params.flat.dtype.type(scale))
-    else:
-        scaled_weights = workspace.weights_scratch
-        np.multiply(params.weights, scale, out=scaled_weights)
-        grads.weights[...] += scaled_weights
+    weights = params.kernels.add_scaled(
+        grads.weights, params.weights, scale, workspace.weights_scratch
+    )
+    grads.assign_weights(weights)
+
+
+def total_weight(n_rows, sample_weight, kernels) -> float:
+    """The batch's total sample weight (its number of rows when unweighted)."""
+    return n_rows if sample_weight is None else float(kernels.xp.sum(sample_weight))
 
 
 def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads, dropout=None) -> float:
@@ -369,27 +414,17 @@ def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads, dropo
     receives its exact gradient with respect to every parameter (for the batch's dropout
     masks, when ``dropout`` is given).
     """
-    activations, logits, deltas = workspace.rows(Y.shape[0])
-    pre_activations = workspace.pre_activation_rows(spec.hidden_activation, Y.shape[0])
-    prob = forward(params, spec, X, activations, logits, pre_activations, dropout)
-    total_weight = Y.shape[0] if sample_weight is None else float(sample_weight.sum())
-    loss = loss_value(
-        spec.loss, spec.output_activation, Y, logits, prob, sample_weight, spec.loss_parameter
-    )
-    output_delta(
-        spec.loss,
-        spec.output_activation,
-        Y,
-        prob,
-        sample_weight,
-        out=deltas[-1],
-        loss_parameter=spec.loss_parameter,
-    )
-    backward(params, spec, X, activations, deltas, grads, workspace, pre_activations, dropout)
+    k = params.kernels
+    batch = workspace.batch(spec.hidden_activation, Y.shape[0])
+    outputs = forward(params, spec, X, batch, dropout)
+    weight = total_weight(Y.shape[0], sample_weight, k)
+    loss = spec.loss.value(k, Y, batch.logits, outputs, sample_weight)
+    batch.deltas[-1] = spec.loss.output_delta(k, Y, outputs, sample_weight, batch.deltas[-1])
+    backward(params, spec, X, batch, grads, workspace, dropout)
     # the L2 term's gradient and value, one after the other: both read every weight, and the
     # second finds them in cache
-    add_penalty_gradient(params, spec, grads, total_weight, workspace)
-    return loss + penalty(params, spec, total_weight)
+    add_penalty_gradient(params, spec, grads, weight, workspace)
+    return loss + penalty(params, spec, weight)
 
 
 def logit_bound(params, spec, x_max) -> float:
@@ -399,17 +434,17 @@ def logit_bound(params, spec, x_max) -> float:
     activation's entry ``(c, m)`` in :data:`.activations.GROWTH_BOUNDS` gives
     ``|a| <= min(|z| + c, m)``: at most 1 after a sigmoid or tanh layer, at most
     ``|z| + log 2`` after softplus, and so on. The largest of the layers' bounds is
-    returned. Computed in float64 from a pass over the parameters (about one optimizer
-    step), it proves in most cases that the forward pass cannot overflow without running
-    it. It is infinite when the parameters are too large for such a proof.
+    returned. Computed from a pass over the parameters (about one optimizer step), it
+    proves in most cases that the forward pass cannot overflow without running it. It is
+    infinite when the parameters are too large for such a proof.
     """
+    k = params.kernels
     offset, cap = GROWTH_BOUNDS[spec.hidden_activation]
     largest_input = float(x_max)  # a bound on |a_prev|
     largest_z = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
         for W, b in zip(params.coefs, params.intercepts):
-            largest_column = float(np.abs(W).sum(axis=0, dtype=np.float64).max(initial=0.0))
-            z_bound = largest_input * largest_column + float(np.abs(b).max(initial=0.0))
+            z_bound = largest_input * k.largest_abs_column_sum(W) + k.max_abs(b)
             largest_z = max(largest_z, z_bound)
             largest_input = min(z_bound + offset, cap)
     return largest_z if math.isfinite(largest_z) else math.inf
@@ -424,7 +459,8 @@ def forward_is_finite(params, spec, X, x_max) -> bool:
     overflow and the answer is yes without a forward pass; otherwise
     :func:`predict_if_finite` runs it.
     """
-    if logit_bound(params, spec, x_max) < float(np.finfo(params.flat.dtype).max) / 2:
+    largest = float(params.kernels.xp.finfo(params.flat.dtype).max)
+    if logit_bound(params, spec, x_max) < largest / 2:
         return True
     return predict_if_finite(params, spec, X) is not None
 
@@ -432,16 +468,16 @@ def forward_is_finite(params, spec, X, x_max) -> bool:
 def predict_if_finite(params, spec, X, return_logits=False):
     """:func:`predict`, or None if any layer overflows or an output is not finite.
 
-    The forward pass runs with floating-point overflow made an error, so that a layer whose
-    overflow the next activation would hide (a sigmoid of ``inf`` is 1) is caught too.
+    With NumPy the forward pass runs with floating-point overflow made an error, so that a
+    layer whose overflow the next activation would hide (a sigmoid of ``inf`` is 1) is
+    caught too; libraries without floating-point traps are judged by their outputs.
     """
-    with np.errstate(over="raise", invalid="raise"):
-        try:
-            result = predict(params, spec, X, return_logits=return_logits)
-        except FloatingPointError:
-            return None
+    k = params.kernels
+    result = k.overflow_checked(lambda: predict(params, spec, X, return_logits=return_logits))
+    if result is None:
+        return None
     outputs = result[0] if return_logits else result
-    return result if np.isfinite(outputs).all() else None
+    return result if k.all_finite(outputs) else None
 
 
 def chunk_rows(layer_sizes, n_rows, budget_bytes=2**23, itemsize=8) -> int:
@@ -453,38 +489,57 @@ def chunk_rows(layer_sizes, n_rows, budget_bytes=2**23, itemsize=8) -> int:
 def predict(params, spec, X, batch_rows=None, return_logits=False, layer=-1):
     """The network's output for every row of ``X``, computed chunk by chunk.
 
-    Extra memory is bounded by one chunk's hidden activations, whatever the size of ``X``:
-    the layer returned writes straight into the result.
+    Extra memory is bounded by one chunk's hidden activations, whatever the size of ``X``;
+    with NumPy, the layer returned writes straight into the result.
 
     Parameters
     ----------
     layer : int, default=-1
-        Which layer's activations to return, indexed as ``activations`` in :func:`forward`:
-        -1 is the output, -2 the last hidden layer (the estimators' ``transform``).
+        Which layer's activations to return, indexed as ``batch.activations`` in
+        :func:`forward`: -1 is the output, -2 the last hidden layer (the estimators'
+        ``transform``).
 
     Returns
     -------
-    outputs : ndarray of shape (n_samples, n_outputs)
+    outputs : array of shape (n_samples, n_outputs)
         The activations of ``layer`` (the output's width, by default).
-    logits : ndarray of shape (n_samples, n_outputs)
+    logits : array of shape (n_samples, n_outputs)
         The output layer's input, only when ``return_logits`` is true.
     """
+    k = params.kernels
     n_rows = X.shape[0]
     dtype = params.flat.dtype
     if batch_rows is None:
-        batch_rows = chunk_rows(spec.layer_sizes, n_rows, itemsize=dtype.itemsize)
+        itemsize = 4 if dtype == k.xp.float32 else 8
+        batch_rows = chunk_rows(spec.layer_sizes, n_rows, itemsize=itemsize)
+    workspace = Workspace(spec.layer_sizes, max(batch_rows, 1), dtype, False, kernels=k)
+    if not k.in_place:
+        return _predict_in_new_arrays(params, spec, X, batch_rows, return_logits, layer)
     width = spec.layer_sizes[1:][layer]
     n_outputs = spec.layer_sizes[-1]
     outputs = np.empty((n_rows, width), dtype=dtype)
     # the logits of every row are kept only when asked for; otherwise one chunk's suffice
     logits = np.empty((n_rows, n_outputs), dtype=dtype) if return_logits else None
-    workspace = Workspace(spec.layer_sizes, max(batch_rows, 1), dtype, with_deltas=False)
     for start in range(0, n_rows, batch_rows):
         stop = min(start + batch_rows, n_rows)
-        activations, chunk_logits, _ = workspace.rows(stop - start)
-        activations = list(activations)
-        activations[layer] = outputs[start:stop]
+        batch = workspace.batch(spec.hidden_activation, stop - start)
+        batch.activations[layer] = outputs[start:stop]
         if return_logits:
-            chunk_logits = logits[start:stop]
-        forward(params, spec, X[start:stop], activations, chunk_logits)
+            batch.logits = logits[start:stop]
+        forward(params, spec, X[start:stop], batch)
+    return (outputs, logits) if return_logits else outputs
+
+
+def _predict_in_new_arrays(params, spec, X, batch_rows, return_logits, layer):
+    """:func:`predict` for the functional kernels: the chunks' results, concatenated."""
+    k = params.kernels
+    workspace = Workspace(spec.layer_sizes, batch_rows, params.flat.dtype, False, kernels=k)
+    outputs, logits = [], []
+    for start in range(0, X.shape[0], batch_rows):
+        batch = workspace.batch(spec.hidden_activation, 0)
+        forward(params, spec, X[start : start + batch_rows], batch)
+        outputs.append(batch.activations[layer])
+        logits.append(batch.logits)
+    outputs = outputs[0] if len(outputs) == 1 else k.concat(outputs)
+    logits = logits[0] if len(logits) == 1 else k.concat(logits)
     return (outputs, logits) if return_logits else outputs

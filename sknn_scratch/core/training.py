@@ -1,10 +1,12 @@
 """The training loops (the tutorial's step 8, ``train_network``).
 
-``train_stochastic`` is the tutorial's loop grown up: per epoch it (optionally) shuffles the
-samples, and per batch it runs the forward pass, the loss, backpropagation and an optimizer
-step. After each epoch it records the loss, scores the held-out data when early stopping,
-and decides whether training has converged. ``train_lbfgs`` hands the same loss and gradient
-to SciPy's L-BFGS-B instead.
+``train_stochastic`` is the tutorial's loop grown up. Per epoch it sets the learning rate
+from the schedule, visits the batches (forward, loss, backward, optimizer step), checks that
+nothing diverged, records the epoch in the :class:`TrainingHistory`, and asks the small
+pieces around it what follows: :class:`EarlyStopping` scores the held-out data and keeps the
+best parameters, :class:`NoImprovement` decides when the loss (or score) has stopped
+improving, and the per-epoch hooks (the verbose line, callbacks) see every finished epoch.
+``train_lbfgs`` hands the same loss and gradient to SciPy's L-BFGS-B instead.
 
 A run whose loss or parameters stop being finite raises :class:`TrainingDivergedError`, after
 putting back the parameters it had at the start of that epoch: no NaN is left behind.
@@ -20,13 +22,13 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from .losses import loss_value
 from .network import (
     Dropout,
     Workspace,
     forward_is_finite,
     loss_and_gradient,
     predict_if_finite,
+    total_weight,
 )
 
 
@@ -47,7 +49,12 @@ class TrainingDivergedError(ValueError, ArithmeticError):
 
 @dataclass
 class TrainingHistory:
-    """What training has done so far; carried over by ``partial_fit`` and ``warm_start``."""
+    """What training has done so far; carried over by ``partial_fit`` and ``warm_start``.
+
+    ``call_start`` is ``n_iter`` when the current ``fit`` or ``partial_fit`` call began;
+    ``n_plateaus`` counts the plateaus the ``"adaptive"`` schedule has divided the rate at;
+    ``validated`` says whether the curves include held-out scores (early stopping).
+    """
 
     n_iter: int = 0
     t: int = 0
@@ -57,10 +64,95 @@ class TrainingHistory:
     validation_scores: list = field(default_factory=list)
     validation_loss_curve: list = field(default_factory=list)
     best_validation_score: float = -math.inf
+    n_plateaus: int = 0
+    call_start: int = 0
+    validated: bool = False
 
     def copy(self) -> "TrainingHistory":
         """An independent copy (a failed fit then leaves the original untouched)."""
         return copy.deepcopy(self)
+
+    def record(self, loss, n_samples, validation_loss=None, score=None) -> None:
+        """Count a finished epoch over ``n_samples`` samples, with its losses and score."""
+        self.n_iter += 1
+        self.t += n_samples
+        self.loss_curve.append(loss)
+        if score is not None:
+            self.validation_loss_curve.append(validation_loss)
+            self.validation_scores.append(score)
+
+
+@dataclass
+class TrainingData:
+    """The samples an epoch visits: inputs, encoded targets and (optional) weights."""
+
+    X: object
+    Y: object
+    sample_weight: object = None
+
+    @property
+    def n_samples(self) -> int:
+        return self.Y.shape[0]
+
+
+@dataclass(frozen=True)
+class EpochPlan:
+    """How the epochs of one ``fit`` or ``partial_fit`` call run.
+
+    ``epochs`` is the most epochs this call runs (1 for ``partial_fit``); ``learning_rate``
+    the initial rate that ``schedule`` scales. ``restart_schedule`` is True for ``fit``: its
+    first epoch runs at the schedule's rate for no samples seen (a fresh inverse scaling, as
+    scikit-learn's fit does), while ``partial_fit`` calls continue one schedule.
+    """
+
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    rng: object
+    schedule: object
+    learning_rate: float
+    restart_schedule: bool = True
+
+    def rate(self, history, first=False) -> float:
+        """The learning rate of the epoch after ``history`` (``first``: this call's first)."""
+        seen = 0 if first and self.restart_schedule else history.t
+        epoch = self.schedule.first_epoch if first and self.restart_schedule else history.n_iter
+        return self.schedule.rate(self.learning_rate, epoch, seen, history.n_plateaus)
+
+
+@dataclass(frozen=True)
+class NoImprovement:
+    """scikit-learn's stopping rule: stop (or lower an adaptive rate) once the loss, or the
+    validation score, has not improved by ``tol`` for more than ``n_iter_no_change`` epochs
+    in a row."""
+
+    tol: float
+    n_iter_no_change: float
+
+    def update(self, history, loss, score=None) -> bool:
+        """Count the epoch as an improvement or not; True when ``score`` is a new best.
+
+        With early stopping (a ``score``), an epoch counts as "no improvement" unless the
+        validation score beat the best by ``tol``; otherwise the training loss decides.
+        """
+        if score is not None:
+            if score < history.best_validation_score + self.tol:
+                history.no_improvement_count += 1
+            else:
+                history.no_improvement_count = 0
+            if score > history.best_validation_score:
+                history.best_validation_score = score
+                return True
+            return False
+        if loss > history.best_loss - self.tol:
+            history.no_improvement_count += 1
+        else:
+            history.no_improvement_count = 0
+        history.best_loss = min(history.best_loss, loss)
+        return False
+
+    def reached(self, history) -> bool:
+        return history.no_improvement_count > self.n_iter_no_change
 
 
 @dataclass
@@ -72,9 +164,52 @@ class Validation:
     """
 
     X: object
-    Y: np.ndarray
-    sample_weight: np.ndarray | None
+    Y: object
+    sample_weight: object
     score: object
+
+
+class EarlyStopping:
+    """Scores the held-out data after each epoch and keeps the best parameters.
+
+    ``best_epoch`` is the epoch whose parameters it holds (with ``warm_start``, the previous
+    fit's best, which are the starting parameters), or None before any.
+    """
+
+    def __init__(self, validation, params, history):
+        self.validation = validation
+        self.best = params.kernels.snapshot(params.flat)
+        self.best_epoch = history.n_iter if history.validation_scores else None
+
+    def evaluate(self, params, spec):
+        """``(loss, score)`` on the held-out data, or None when its outputs or loss there are
+        not finite (the training data's were)."""
+        validation = self.validation
+        result = predict_if_finite(params, spec, validation.X, return_logits=True)
+        if result is None:
+            return None
+        outputs, logits = result
+        k = params.kernels
+        loss = spec.loss.value(k, validation.Y, logits, outputs, validation.sample_weight)
+        if not math.isfinite(loss):
+            return None
+        return loss, float(validation.score(outputs))
+
+    def keep(self, params, epoch) -> None:
+        """Remember ``params``, the best so far, reached at ``epoch``."""
+        self.best = params.kernels.assign(self.best, params.flat)
+        self.best_epoch = epoch
+
+
+def print_epoch(history, seconds) -> None:
+    """The verbose line of a finished epoch (a per-epoch hook)."""
+    line = f"Epoch {history.n_iter}, loss = {history.loss_curve[-1]:.8f}"
+    if history.validated:
+        line += (
+            f", validation loss = {history.validation_loss_curve[-1]:.8f}"
+            f", validation score = {history.validation_scores[-1]:.6f}"
+        )
+    print(f"{line}, time = {seconds:.4f}s")
 
 
 _STOCHASTIC_ADVICE = (
@@ -85,8 +220,6 @@ _LBFGS_ADVICE = (
     "Scale the inputs (e.g. with StandardScaler) and, for regression, the targets, or increase "
     "alpha."
 )
-
-
 _KEPT_EPOCH_START = "The parameters from the start of that epoch were kept."
 
 
@@ -98,14 +231,6 @@ def _diverged(what, epoch, advice, kept=_KEPT_EPOCH_START, recovered=False):
     )
 
 
-def _input_bound(X):
-    """The largest ``|x|`` in ``X`` (dense or sparse), as a Python float."""
-    values = X.data if sp.issparse(X) else X
-    if values.size == 0:
-        return 0.0
-    return max(float(values.max()), -float(values.min()))  # no |X| temporary of X's size
-
-
 def _what_diverged(loss, params, spec, X, x_max, optimizer=None):
     """What is no longer finite after an epoch (loss, parameters, optimizer or outputs), or None.
 
@@ -115,7 +240,7 @@ def _what_diverged(loss, params, spec, X, x_max, optimizer=None):
     """
     if not math.isfinite(loss):
         return "loss"
-    if not np.isfinite(params.flat).all():
+    if not params.kernels.all_finite(params.flat):
         return "parameters"
     if optimizer is not None and not optimizer.is_finite():
         return "optimizer's state (moments or velocity)"
@@ -124,258 +249,164 @@ def _what_diverged(loss, params, spec, X, x_max, optimizer=None):
     return None
 
 
-def _row_buffer(array, n_rows):
-    """An empty buffer for ``n_rows`` rows of the dense ``array``, in the same memory order."""
-    order = "F" if _column_major(array) else "C"
-    return np.empty((n_rows, array.shape[1]), dtype=array.dtype, order=order)
-
-
-def _column_major(array):
-    return array.flags.f_contiguous and not array.flags.c_contiguous
-
-
 def _aligned(array):
     """``array`` itself, or an aligned copy when its data is not aligned to its item size.
 
     Arrays built on a foreign buffer at an offset (``np.frombuffer``, shared memory from Dask or
     Ray) can be misaligned, and NumPy then gathers rows by copying the whole array first: a
-    copy per batch instead of one per fit (``benchmarks/alignment.py`` measures it).
+    copy per batch instead of one per fit (``benchmarks/alignment.py`` measures it). Arrays of
+    other libraries are returned as they are.
     """
     if sp.issparse(array):
         if not array.data.flags.aligned:
             array = array.copy()
         return array
+    if not isinstance(array, np.ndarray):
+        return array
     return array if array.flags.aligned else np.require(array, requirements="A")
 
 
-def _take_rows(array, index, out):
-    """Rows ``index`` of ``array``: into the buffer ``out`` when dense, a new matrix if sparse.
-
-    ``mode="clip"`` skips the bounds check, which the indices (a permutation) do not need and
-    which makes NumPy gather into a temporary copy first. A column-major array (a DataFrame's
-    values often are) is gathered as the columns of its transpose: taking rows across the
-    columns' memory was measured 60 times slower.
-    """
-    if sp.issparse(array):
-        return array[index]
-    out = out[: len(index)]
-    if _column_major(array):
-        np.take(array.T, index, axis=1, out=out.T, mode="clip")
-    else:
-        np.take(array, index, axis=0, out=out, mode="clip")
-    return out
+def _row_buffer(array, n_rows):
+    """An empty buffer for ``n_rows`` rows of the dense ``array``, in the same memory order."""
+    order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+    return np.empty((n_rows, array.shape[1]), dtype=array.dtype, order=order)
 
 
-def _update_no_improvement(history, tol, loss, score, best_params, params):
-    """One epoch's bookkeeping for convergence (scikit-learn's rules).
+class _Batches:
+    """The batches of an epoch: rows gathered into reusable buffers (NumPy) or new arrays."""
 
-    With early stopping, an epoch counts as "no improvement" unless the validation score
-    beat the best by ``tol``, and the best parameters are remembered (the function then
-    returns True). Otherwise the same is done with the training loss.
-    """
-    if score is not None:
-        if score < history.best_validation_score + tol:
-            history.no_improvement_count += 1
-        else:
-            history.no_improvement_count = 0
-        if score > history.best_validation_score:
-            history.best_validation_score = score
-            best_params[...] = params.flat
-            return True
-    else:
-        if loss > history.best_loss - tol:
-            history.no_improvement_count += 1
-        else:
-            history.no_improvement_count = 0
-        history.best_loss = min(history.best_loss, loss)
-    return False
+    def __init__(self, data, batch_size, kernels):
+        self.data, self.batch_size, self.kernels = data, batch_size, kernels
+        self.x_buffer = self.y_buffer = None
+        if kernels.in_place and batch_size < data.n_samples:
+            self.y_buffer = _row_buffer(data.Y, batch_size)
+            if not sp.issparse(data.X):
+                self.x_buffer = _row_buffer(data.X, batch_size)
 
-
-def _report(history, validation_loss, seconds):
-    line = f"Epoch {history.n_iter}, loss = {history.loss_curve[-1]:.8f}"
-    if validation_loss is not None:
-        line += (
-            f", validation loss = {validation_loss:.8f}"
-            f", validation score = {history.validation_scores[-1]:.6f}"
-        )
-    print(f"{line}, time = {seconds:.4f}s")
+    def __call__(self, order):
+        """``(X, Y, sample_weight)`` of each batch, visiting the samples in ``order`` (a
+        host permutation) or as they are (None)."""
+        data, k = self.data, self.kernels
+        X, Y, w = data.X, data.Y, data.sample_weight
+        index = None if order is None else k.row_index(order)
+        for start in range(0, data.n_samples, self.batch_size):
+            stop = min(start + self.batch_size, data.n_samples)
+            if index is None:
+                yield X[start:stop], Y[start:stop], None if w is None else w[start:stop]
+                continue
+            rows = index[start:stop]
+            yield (
+                k.take_rows(X, rows, self.x_buffer),
+                k.take_rows(Y, rows, self.y_buffer),
+                None if w is None else k.take(w, rows),
+            )
 
 
-def _evaluate(params, spec, validation):
-    """Loss and score of the current network on the held-out data; None for both when its
-    outputs or the loss there are not finite (the training data's were)."""
-    result = predict_if_finite(params, spec, validation.X, return_logits=True)
-    if result is None:
-        return None, None
-    prob, logits = result
-    loss = loss_value(
-        spec.loss,
-        spec.output_activation,
-        validation.Y,
-        logits,
-        prob,
-        validation.sample_weight,
-        spec.loss_parameter,
-    )
-    if not math.isfinite(loss):
-        return None, None
-    return loss, float(validation.score(prob))
-
-
-def _descend_one_epoch(
-    params, spec, X, Y, sample_weight, optimizer, order, batch_size, workspace, grads, buffers,
-    dropout,
-):  # fmt: skip
+def _descend_one_epoch(params, spec, batches, order, optimizer, workspace, grads, dropout):
     """One pass over the data, batch by batch: forward, loss, backward, optimizer step.
 
-    Visits the samples in ``order`` (or as they are, when None), with new dropout masks for
-    each batch when ``dropout`` is given. Returns the sum over batches
-    of each batch's loss times its total sample weight, or NaN as soon as a loss is not
-    finite (the caller then restores the parameters).
+    Returns the sum over batches of each batch's loss times its total sample weight, or NaN
+    as soon as a loss is not finite (the caller then restores the parameters).
     """
-    n_samples = Y.shape[0]
     loss_sum = 0.0
-    for start in range(0, n_samples, batch_size):
-        stop = min(start + batch_size, n_samples)
-        if order is None:
-            X_batch, Y_batch = X[start:stop], Y[start:stop]
-            w_batch = None if sample_weight is None else sample_weight[start:stop]
-        else:
-            index = order[start:stop]
-            X_batch = _take_rows(X, index, buffers[0])
-            Y_batch = _take_rows(Y, index, buffers[1])
-            w_batch = None if sample_weight is None else sample_weight[index]
-        masks = None if dropout is None else dropout.draw(stop - start)
-        loss = loss_and_gradient(params, spec, X_batch, Y_batch, w_batch, workspace, grads, masks)
+    for X, Y, sample_weight in batches(order):
+        n_rows = Y.shape[0]
+        masks = None if dropout is None else dropout.draw(n_rows)
+        loss = loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads, masks)
         if not math.isfinite(loss):
             return math.nan
-        loss_sum += loss * (stop - start if w_batch is None else float(w_batch.sum()))
-        optimizer.update(params.flat, grads.flat)
+        loss_sum += loss * total_weight(n_rows, sample_weight, params.kernels)
+        params.assign(optimizer.update(params.flat, grads.flat))
     return loss_sum
 
 
 @np.errstate(over="ignore", invalid="ignore")
 def train_stochastic(
-    params,
-    spec,
-    X,
-    Y,
-    sample_weight,
-    optimizer,
-    history,
-    *,
-    epochs,
-    batch_size,
-    shuffle,
-    rng,
-    tol,
-    n_iter_no_change,
-    validation=None,
-    verbose=False,
-    incremental=False,
-):
+    params, spec, data, optimizer, history, plan, stopping, validation=None, hooks=()
+):  # fmt: skip
     """Mini-batch (or full-batch) gradient descent with ``optimizer``.
 
     Parameters
     ----------
     params : Parameters
-        Updated in place.
+        Updated in place (NumPy) or given new vectors.
     spec : NetworkSpec
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_outputs)
-        Encoded targets (one-hot, indicator or real values).
-    sample_weight : ndarray of shape (n_samples,) or None
+    data : TrainingData
     optimizer : Optimizer
     history : TrainingHistory
         Updated in place: epoch count, loss curve, validation curves, convergence state.
-    epochs : int
-        Maximum number of passes over the data.
-    batch_size : int
-        Samples per batch; at least ``n_samples`` gives full-batch descent.
-    shuffle : bool
-        Whether to visit the samples in a new random order at each epoch.
-    rng : numpy.random.RandomState
-    tol, n_iter_no_change : float, int
-        Training stops when the loss (or the validation score) has not improved by ``tol``
-        for more than ``n_iter_no_change`` epochs in a row.
-    validation : Validation or None
+    plan : EpochPlan
+        The epochs, batches, shuffling and learning-rate schedule of this call.
+    stopping : NoImprovement
+    validation : Validation, optional
         Held-out data for early stopping; the best parameters are restored at the end.
-    verbose : bool
-        Print one line per epoch.
-    incremental : bool
-        Run a single epoch (``partial_fit``).
+    hooks : sequence of callables
+        Called as ``hook(history, seconds)`` after every finished epoch (the verbose line,
+        callbacks); a hook that returns True ends training.
 
     Returns
     -------
-    converged : bool
-        False if training ran out of epochs; True if it converged (or was interrupted).
+    stopped : bool
+        True if training stopped before running out of epochs (the stopping rule, a hook or
+        the user's interrupt), False if it ran every epoch.
     """
-    n_samples = Y.shape[0]
-    X = _aligned(X)
-    batch_size = min(batch_size, n_samples)
-    full_batch = batch_size == n_samples
-    dtype = params.flat.dtype
-    workspace = Workspace(spec.layer_sizes, batch_size, dtype)
+    n_samples = data.n_samples
+    data = TrainingData(_aligned(data.X), data.Y, data.sample_weight)
+    batch_size = min(plan.batch_size, n_samples)
+    k = params.kernels
+    workspace = Workspace(spec.layer_sizes, batch_size, params.flat.dtype, kernels=k)
     grads = params.zeros_like()
-    x_buffer = None if sp.issparse(X) or full_batch else _row_buffer(X, batch_size)
-    y_buffer = None if full_batch else _row_buffer(Y, batch_size)
-    total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
-    best_params = params.flat.copy() if validation is not None else None
+    batches = _Batches(data, batch_size, k)
+    shuffle = plan.shuffle and batch_size < n_samples
     saved = _EpochStart(params, optimizer)
     dropout = None
     if spec.dropout > 0:
-        dropout = Dropout(spec.dropout, spec.layer_sizes, batch_size, dtype, rng)
-    x_max = _input_bound(X)
-    # the epoch whose parameters best_params holds (with warm_start, the previous fit's best)
-    best_epoch = history.n_iter if validation is not None and history.validation_scores else None
+        dropout = Dropout(spec.dropout, spec.layer_sizes, batch_size, params.flat.dtype,
+                          plan.rng, k)  # fmt: skip
+    x_max = k.max_abs(data.X)
+    early = None if validation is None else EarlyStopping(validation, params, history)
+    total = total_weight(n_samples, data.sample_weight, k)
 
-    converged = False
+    optimizer.learning_rate = plan.rate(history, first=True)
+    stopped = False
     try:
-        for _ in range(epochs):
+        for _ in range(plan.epochs):
             started = time.perf_counter()
             saved.save()
-            order = rng.permutation(n_samples) if shuffle and not full_batch else None
+            order = plan.rng.permutation(n_samples) if shuffle else None
             loss_sum = _descend_one_epoch(
-                params, spec, X, Y, sample_weight, optimizer, order, batch_size,
-                workspace, grads, (x_buffer, y_buffer), dropout,
-            )  # fmt: skip
-            what = _what_diverged(loss_sum, params, spec, X, x_max, optimizer)
-            validation_loss = score = None
-            if what is None and validation is not None:
-                validation_loss, score = _evaluate(params, spec, validation)
-                if score is None:
+                params, spec, batches, order, optimizer, workspace, grads, dropout
+            )
+            what = _what_diverged(loss_sum, params, spec, data.X, x_max, optimizer)
+            scores = (None, None)
+            if what is None and early is not None:
+                scores = early.evaluate(params, spec) or (None, None)
+                if scores[1] is None:
                     what = "outputs on the validation data"
             if what is not None:
-                raise _undo_diverged_epoch(what, history, saved, best_params, best_epoch)
+                raise _undo_diverged_epoch(what, history, saved, early)
 
-            history.n_iter += 1
-            history.t += n_samples
-            history.loss_curve.append(loss_sum / total_weight)
-            if validation is not None:
-                history.validation_loss_curve.append(validation_loss)
-                history.validation_scores.append(score)
-            if _update_no_improvement(
-                history, tol, history.loss_curve[-1], score, best_params, params
-            ):
-                best_epoch = history.n_iter
-            optimizer.end_epoch(history.n_iter, history.t)
-            if verbose:
-                _report(history, validation_loss, time.perf_counter() - started)
-
-            if history.no_improvement_count > n_iter_no_change:
-                if optimizer.on_plateau():
-                    converged = True
-                    break
-                history.no_improvement_count = 0
-            if incremental:
-                converged = True
+            history.record(loss_sum / total, n_samples, *scores)
+            if stopping.update(history, history.loss_curve[-1], scores[1]):
+                early.keep(params, history.n_iter)
+            optimizer.learning_rate = plan.rate(history)
+            seconds = time.perf_counter() - started
+            if any([bool(hook(history, seconds)) for hook in hooks]):
+                stopped = True
                 break
+            if stopping.reached(history):
+                if not plan.schedule.reduces_on_plateau(optimizer.learning_rate):
+                    stopped = True
+                    break
+                history.n_plateaus += 1
+                history.no_improvement_count = 0
+                optimizer.learning_rate = plan.rate(history)
 
     except KeyboardInterrupt:
         # as scikit-learn does, an interrupted fit keeps what it has learnt so far; it did
         # not run out of epochs, so no ConvergenceWarning follows this warning
-        converged = True
-        if not np.isfinite(params.flat).all():
+        stopped = True
+        if not k.all_finite(params.flat):
             saved.restore()
         warnings.warn(
             f"Training interrupted by the user during epoch {history.n_iter + 1}; the "
@@ -389,12 +420,12 @@ def train_stochastic(
         saved.restore()  # whatever failed mid-epoch, leave no half-done epoch behind
         raise
 
-    if validation is not None:
-        params.flat[...] = best_params
-    return converged
+    if early is not None:
+        params.assign(early.best)
+    return stopped
 
 
-def _undo_diverged_epoch(what, history, saved, best_params, best_epoch):
+def _undo_diverged_epoch(what, history, saved, early):
     """Put back the parameters to keep after a diverging epoch; return the error to raise.
 
     Those are the epoch's starting parameters and optimizer state or, when early stopping
@@ -402,11 +433,11 @@ def _undo_diverged_epoch(what, history, saved, best_params, best_epoch):
     """
     saved.restore()
     epoch = history.n_iter + 1
-    if best_epoch is None:
+    if early is None or early.best_epoch is None:
         return _diverged(what, epoch, _STOCHASTIC_ADVICE)
-    saved.params.flat[...] = best_params
+    saved.params.assign(early.best)
     kept = (
-        f"Early stopping kept the parameters of epoch {best_epoch}, which had the best "
+        f"Early stopping kept the parameters of epoch {early.best_epoch}, which had the best "
         f"validation score ({history.best_validation_score:.6g})."
     )
     return _diverged(what, epoch, _STOCHASTIC_ADVICE, kept, recovered=True)
@@ -415,48 +446,57 @@ def _undo_diverged_epoch(what, history, saved, best_params, best_epoch):
 class _EpochStart:
     """The parameters and the optimizer's state at the start of an epoch, to go back to.
 
-    ``save`` copies them into the same buffer every epoch (a pass over the parameters, small
-    next to an epoch's batches); ``restore`` undoes everything the epoch did.
+    ``save`` copies them every epoch (a pass over the parameters, small next to an epoch's
+    batches); ``restore`` undoes everything the epoch did.
     """
 
     def __init__(self, params, optimizer):
         self.params, self.optimizer = params, optimizer
-        self.flat = np.empty_like(params.flat)
-        self.optimizer_state = None
+        self.flat = self.optimizer_state = None
 
     def save(self):
-        self.flat[...] = self.params.flat
+        k, flat = self.params.kernels, self.params.flat
+        # NumPy copies into the same buffer every epoch; the functional kernels keep a
+        # reference, since they never modify an array
+        self.flat = k.snapshot(flat) if self.flat is None else k.assign(self.flat, flat)
         self.optimizer_state = self.optimizer.state()
 
     def restore(self):
-        self.params.flat[...] = self.flat
+        self.params.assign(self.flat)
         self.optimizer.restore(self.optimizer_state)
 
 
-def train_lbfgs(
-    params, spec, X, Y, sample_weight, history, *, max_iter, max_fun, tol, verbose=False
-):
+def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=False):
     """Minimise the full-batch loss with SciPy's L-BFGS-B.
 
     The network is seen as a function of its flat parameter vector that returns the loss and
     its gradient; ``max_iter`` caps the iterations and ``max_fun`` the loss evaluations.
-    ``history.loss_curve`` receives the loss after every iteration.
+    ``history.loss_curve`` receives the loss after every iteration. SciPy works on a NumPy
+    float64 vector: with another array library, the vector goes to the device and the
+    gradient comes back at every evaluation (as scikit-learn's LogisticRegression does).
 
     Returns
     -------
     converged : bool
         True unless the iteration or evaluation cap was reached.
     """
-    n_samples = Y.shape[0]
-    workspace = Workspace(spec.layer_sizes, n_samples, params.flat.dtype)
+    k = params.kernels
+    n_samples = data.n_samples
+    dtype = params.flat.dtype
+    workspace = Workspace(spec.layer_sizes, n_samples, dtype, kernels=k)
     grads = params.zeros_like()
-    start_flat = params.flat.copy()
+    start_flat = k.snapshot(params.flat)
     curve_length = len(history.loss_curve)
 
+    def to_params(flat):
+        return k.asarray(flat, dtype)
+
     def loss_and_flat_gradient(flat):
-        params.flat[...] = flat
-        loss = loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads)
-        return loss, grads.flat.astype(np.float64)
+        params.assign(to_params(flat))
+        loss = loss_and_gradient(
+            params, spec, data.X, data.Y, data.sample_weight, workspace, grads
+        )
+        return loss, k.to_numpy(grads.flat).astype(np.float64)
 
     last_report = [time.perf_counter()]
 
@@ -473,16 +513,16 @@ def train_lbfgs(
     with np.errstate(over="ignore", invalid="ignore"):
         result = scipy.optimize.minimize(
             loss_and_flat_gradient,
-            params.flat.astype(np.float64),
+            k.to_numpy(params.flat).astype(np.float64),
             method="L-BFGS-B",
             jac=True,
             callback=record,
             options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
         )
-    params.flat[...] = result.x
-    what = _what_diverged(float(result.fun), params, spec, X, _input_bound(X))
+    params.assign(to_params(result.x))
+    what = _what_diverged(float(result.fun), params, spec, data.X, k.max_abs(data.X))
     if what is not None:
-        params.flat[...] = start_flat
+        params.assign(start_flat)
         del history.loss_curve[curve_length:]  # the curve matches the parameters kept
         raise _diverged(
             what, history.n_iter + max(int(result.nit), 1), _LBFGS_ADVICE,
