@@ -110,17 +110,12 @@ def _to_host(array):
     return to_numpy(array, get_namespace(array)[0])
 
 
-def _numpy_dtype(dtype, kernels):
-    """The NumPy dtype of the same precision as ``dtype`` (of the kernels' library)."""
-    return np.float32 if dtype == kernels.xp.float32 else np.float64
-
-
 def _float_dtypes(kernels):
     """The floating dtypes a fit keeps (the others are converted to the first)."""
     if kernels.in_place:
         return (np.float64, np.float32)
-    xp = kernels.xp
-    return tuple(d for d in supported_float_dtypes(xp, kernels.device) if d != xp.float16)
+    half = getattr(kernels.xp, "float16", None)
+    return tuple(d for d in supported_float_dtypes(kernels.xp, kernels.device) if d != half)
 
 
 class TrainingDivergedWarning(ConvergenceWarning):
@@ -227,7 +222,7 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if sample_weight is None and extra is None:
             return None, 1.0
         # weights are combined on the host, with the labels; the rows of X stand in for X
-        dtype = np.float32 if X.dtype == kernels.xp.float32 else np.float64
+        dtype = kernels.host_dtype(X.dtype).type
         host_rows = np.empty((X.shape[0], 0), dtype=dtype)
         sample_weight = _check_sample_weight(
             _to_host(sample_weight), host_rows, dtype=dtype, ensure_non_negative=True, copy=True
@@ -278,7 +273,7 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _starting_parameters(self, spec, reset, rng, dtype, kernels) -> Parameters:
         if reset:
             params = initialize_parameters(
-                spec.layer_sizes, self.init, rng, self.activation, _numpy_dtype(dtype, kernels)
+                spec.layer_sizes, self.init, rng, self.activation, kernels.host_dtype(dtype)
             )
             # drawn on the host, so that every array library starts from the same weights
             return Parameters.from_arrays(params.coefs, params.intercepts, dtype, kernels)
@@ -387,7 +382,7 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 X, self.coefs_[0].dtype
             )  # fmt: skip
         Y = self._encode_y(y, reset=reset, incremental=incremental, classes=classes)
-        Y = Y.astype(_numpy_dtype(X.dtype, kernels), copy=False)
+        Y = Y.astype(kernels.host_dtype(X.dtype), copy=False)
         sample_weight, weight_scale = self._combined_sample_weight(
             X, y, sample_weight, incremental, kernels
         )
@@ -647,4 +642,5 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True  # the array library follows X (see _kernels_of)
         return tags

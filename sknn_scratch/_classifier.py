@@ -364,7 +364,10 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
             Columns follow ``classes_``. For multilabel targets, the probability of each
             label independently.
         """
-        outputs = self._forward(X, "predict_proba")
+        return self._probabilities(X, "predict_proba")
+
+    def _probabilities(self, X, method):
+        outputs = self._forward(X, method)
         if isinstance(outputs, np.ndarray):
             if self._label_binarizer.y_type_ == "binary":
                 outputs = np.hstack([1 - outputs, outputs])
@@ -389,7 +392,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, columns following ``classes_``.
         """
-        proba = self.predict_proba(X)
+        proba = self._probabilities(X, "predict_log_proba")
         return outputs_namespace(proba).log(proba)
 
     def __sklearn_tags__(self):

@@ -2,6 +2,12 @@
 
 import os
 
+# scikit-learn's Array API support (and SciPy's, which it builds on) is switched on by this
+# variable, read when SciPy is first imported: set it before anything imports SciPy, so that
+# the Array API tests and scikit-learn's array-API estimator checks run (they skip when
+# torch or array_api_strict is not installed). NumPy fits are unaffected.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import pytest
 from hypothesis import settings
 from sklearn.datasets import load_diabetes, load_iris

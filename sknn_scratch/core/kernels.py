@@ -117,6 +117,10 @@ class NumpyKernels:
     def to_numpy(self, array):
         return array
 
+    def host_dtype(self, dtype):
+        """The NumPy dtype of ``dtype`` (for what is drawn on the host)."""
+        return np.dtype(dtype)
+
     def zeros(self, n, dtype):
         return np.zeros(n, dtype=dtype)
 
@@ -258,6 +262,10 @@ class NumpyKernels:
         """Elements (or rows) ``index`` of ``array``."""
         return array[index]
 
+    def slice_rows(self, array, start, stop):
+        """Rows ``start:stop`` of an array or sparse matrix."""
+        return array[start:stop]
+
     # ---------------------------------------------------------------- optimizers
     def sgd_update(self, params, grad, velocity, learning_rate, momentum, nesterov):
         """One SGD step with momentum; returns ``(params, velocity)``, updated in place."""
@@ -327,6 +335,9 @@ class ArrayAPIKernels:
     def to_numpy(self, array):
         """A NumPy copy of ``array`` (L-BFGS hands SciPy a NumPy vector)."""
         return to_numpy(array, self.xp)
+
+    def host_dtype(self, dtype):
+        return np.dtype(np.float32 if dtype == self.xp.float32 else np.float64)
 
     def zeros(self, n, dtype):
         return self.xp.zeros(n, dtype=dtype, device=self.device)
@@ -411,6 +422,9 @@ class ArrayAPIKernels:
 
     def take(self, array, index):
         return self.xp.take(array, index, axis=0)
+
+    def slice_rows(self, array, start, stop):
+        return array[start:stop, ...]  # the standard wants every axis indexed
 
     # ---------------------------------------------------------------- optimizers
     def sgd_update(self, params, grad, velocity, learning_rate, momentum, nesterov):

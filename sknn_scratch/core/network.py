@@ -512,9 +512,9 @@ def predict(params, spec, X, batch_rows=None, return_logits=False, layer=-1):
     if batch_rows is None:
         itemsize = 4 if dtype == k.xp.float32 else 8
         batch_rows = chunk_rows(spec.layer_sizes, n_rows, itemsize=itemsize)
-    workspace = Workspace(spec.layer_sizes, max(batch_rows, 1), dtype, False, kernels=k)
     if not k.in_place:
         return _predict_in_new_arrays(params, spec, X, batch_rows, return_logits, layer)
+    workspace = Workspace(spec.layer_sizes, max(batch_rows, 1), dtype, False, kernels=k)
     width = spec.layer_sizes[1:][layer]
     n_outputs = spec.layer_sizes[-1]
     outputs = np.empty((n_rows, width), dtype=dtype)
@@ -526,7 +526,7 @@ def predict(params, spec, X, batch_rows=None, return_logits=False, layer=-1):
         batch.activations[layer] = outputs[start:stop]
         if return_logits:
             batch.logits = logits[start:stop]
-        forward(params, spec, X[start:stop], batch)
+        forward(params, spec, k.slice_rows(X, start, stop), batch)
     return (outputs, logits) if return_logits else outputs
 
 
@@ -537,7 +537,7 @@ def _predict_in_new_arrays(params, spec, X, batch_rows, return_logits, layer):
     outputs, logits = [], []
     for start in range(0, X.shape[0], batch_rows):
         batch = workspace.batch(spec.hidden_activation, 0)
-        forward(params, spec, X[start : start + batch_rows], batch)
+        forward(params, spec, k.slice_rows(X, start, start + batch_rows), batch)
         outputs.append(batch.activations[layer])
         logits.append(batch.logits)
     outputs = outputs[0] if len(outputs) == 1 else k.concat(outputs)

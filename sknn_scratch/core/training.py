@@ -292,7 +292,8 @@ class _Batches:
         for start in range(0, data.n_samples, self.batch_size):
             stop = min(start + self.batch_size, data.n_samples)
             if index is None:
-                yield X[start:stop], Y[start:stop], None if w is None else w[start:stop]
+                rows = (k.slice_rows(a, start, stop) for a in (X, Y))
+                yield (*rows, None if w is None else w[start:stop])
                 continue
             rows = index[start:stop]
             yield (
@@ -361,8 +362,8 @@ def train_stochastic(
     saved = _EpochStart(params, optimizer)
     dropout = None
     if spec.dropout > 0:
-        dropout = Dropout(spec.dropout, spec.layer_sizes, batch_size, params.flat.dtype,
-                          plan.rng, k)  # fmt: skip
+        host_dtype = k.host_dtype(params.flat.dtype)  # the masks are drawn on the host
+        dropout = Dropout(spec.dropout, spec.layer_sizes, batch_size, host_dtype, plan.rng, k)
     x_max = k.max_abs(data.X)
     early = None if validation is None else EarlyStopping(validation, params, history)
     total = total_weight(n_samples, data.sample_weight, k)
