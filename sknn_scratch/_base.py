@@ -90,6 +90,11 @@ def _kernels_of(X):
     ``array_api_dispatch`` is off.
     """
     xp, _, device = get_namespace_and_device(X)
+    if "sparse" in str(getattr(X, "layout", "")).lower():  # torch's sparse layouts
+        raise ValueError(
+            f"X is a sparse {type(X).__name__} ({X.layout}): sparse input trains with NumPy "
+            "only. Pass a scipy.sparse matrix, or a dense array (e.g. X.to_dense())."
+        )
     return kernels_for(xp, device, is_numpy=_is_numpy_namespace(xp))
 
 

@@ -21,6 +21,7 @@ dropout masks, initial weights), drawn on the host and moved to the device, so a
 the same model whatever library its arrays are in.
 """
 
+import importlib
 import math
 
 import numpy as np
@@ -108,6 +109,9 @@ class NumpyKernels:
 
     def __repr__(self):
         return f"NumpyKernels(compiled={self.compiled})"
+
+    def __reduce__(self):  # rebuilt on unpickling, binding the loops of that process
+        return (NumpyKernels, (self.compiled,))
 
     # ---------------------------------------------------------------- moving data
     def asarray(self, array, dtype=None):
@@ -324,6 +328,10 @@ class ArrayAPIKernels:
     def __hash__(self):
         return hash((type(self), id(self.xp)))
 
+    def __reduce__(self):
+        # a module cannot be pickled: the namespace travels by name and is imported back
+        return (_array_api_kernels, (self.xp.__name__, self.device))
+
     # ---------------------------------------------------------------- moving data
     def asarray(self, array, dtype=None):
         return self.xp.asarray(array, dtype=dtype, device=self.device)
@@ -442,6 +450,11 @@ class ArrayAPIKernels:
 
     def plain_sgd_update(self, params, grad, learning_rate):
         return params - grad * learning_rate
+
+
+def _array_api_kernels(namespace_name, device):
+    """The kernels of a pickled estimator or optimizer (see ``ArrayAPIKernels.__reduce__``)."""
+    return ArrayAPIKernels(importlib.import_module(namespace_name), device)
 
 
 def to_numpy(array, xp):
