@@ -46,7 +46,7 @@ def digits():
 
 @pytest.fixture(scope="module")
 def regression(digits):
-    X, y = digits
+    X, _ = digits
     rng = np.random.RandomState(0)
     Y = np.column_stack([X[:, 20] + 0.1 * rng.normal(size=len(X)), X[:, 30] - X[:, 40]])
     return X, Y
@@ -85,9 +85,12 @@ CLASSIFIER_CASES = {
     "silu-squared-error-alpha": dict(activation="silu", loss="squared_error", alpha=0.3),
     "elu-balanced": dict(activation="elu", class_weight="balanced"),
     "softplus-adaptive": dict(
-        activation="softplus", solver="sgd", learning_rate_schedule="adaptive",
-        n_iter_no_change=1, tol=0.5,
-    ),  # fmt: skip
+        activation="softplus",
+        solver="sgd",
+        learning_rate_schedule="adaptive",
+        n_iter_no_change=1,
+        tol=0.5,
+    ),
     "leaky-relu-two-layers": dict(activation="leaky_relu", hidden_size=(12, 8)),
 }
 
