@@ -442,6 +442,7 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             rng=rng,
             schedule=schedule,
             learning_rate=float(self.learning_rate),
+            stopping=NoImprovement(self.tol, self.n_iter_no_change),
             restart_schedule=not incremental,
         )
 
@@ -450,11 +451,8 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if self.early_stopping:
             data, validation = self._split_validation(data, y, rng, params.kernels)
         plan = self._epoch_plan(data.n_samples, rng, history, incremental)
-        stopping = NoImprovement(self.tol, self.n_iter_no_change)
         hooks = [print_epoch] if self.verbose else []
-        return train_stochastic(
-            params, spec, data, optimizer, history, plan, stopping, validation, hooks
-        )
+        return train_stochastic(params, spec, data, optimizer, history, plan, validation, hooks)
 
     def _split_validation(self, data, y, rng, kernels):
         """Hold out ``validation_fraction`` of the data (stratified for classifiers).

@@ -100,7 +100,8 @@ class EpochPlan:
     """How the epochs of one ``fit`` or ``partial_fit`` call run.
 
     ``epochs`` is the most epochs this call runs (1 for ``partial_fit``); ``learning_rate``
-    the initial rate that ``schedule`` scales. ``restart_schedule`` is True for ``fit``: its
+    the initial rate that ``schedule`` scales; ``stopping`` the rule that ends training
+    early (:class:`NoImprovement`). ``restart_schedule`` is True for ``fit``: its
     first epoch runs at the schedule's rate for no samples seen (a fresh inverse scaling, as
     scikit-learn's fit does), while ``partial_fit`` calls continue one schedule.
     """
@@ -111,6 +112,7 @@ class EpochPlan:
     rng: object
     schedule: object
     learning_rate: float
+    stopping: "NoImprovement"
     restart_schedule: bool = True
 
     def rate(self, history, first=False) -> float:
@@ -323,7 +325,7 @@ def _descend_one_epoch(params, spec, batches, order, optimizer, workspace, grads
 
 @np.errstate(over="ignore", invalid="ignore")
 def train_stochastic(
-    params, spec, data, optimizer, history, plan, stopping, validation=None, hooks=()
+    params, spec, data, optimizer, history, plan, validation=None, hooks=()
 ):  # fmt: skip
     """Mini-batch (or full-batch) gradient descent with ``optimizer``.
 
@@ -337,8 +339,8 @@ def train_stochastic(
     history : TrainingHistory
         Updated in place: epoch count, loss curve, validation curves, convergence state.
     plan : EpochPlan
-        The epochs, batches, shuffling and learning-rate schedule of this call.
-    stopping : NoImprovement
+        The epochs, batches, shuffling, learning-rate schedule and stopping rule of this
+        call.
     validation : Validation, optional
         Held-out data for early stopping; the best parameters are restored at the end.
     hooks : sequence of callables
@@ -367,6 +369,7 @@ def train_stochastic(
     x_max = k.max_abs(data.X)
     early = None if validation is None else EarlyStopping(validation, params, history)
     total = total_weight(n_samples, data.sample_weight, k)
+    stopping = plan.stopping
 
     optimizer.learning_rate = plan.rate(history, first=True)
     stopped = False
