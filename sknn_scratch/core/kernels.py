@@ -213,6 +213,14 @@ class NumpyKernels:
         fused.add_scaled(out, x, scale)
 
     # ---------------------------------------------------------------- checks
+    def scalar(self, value) -> float:
+        """A reduction's result as a Python float."""
+        return float(value)
+
+    def known_finite(self, loss) -> bool:
+        """Whether a batch's loss is finite: checked at once, to stop a diverging epoch."""
+        return math.isfinite(loss)
+
     def all_finite(self, array) -> bool:
         return bool(np.isfinite(array).all())
 
@@ -402,6 +410,16 @@ class ArrayAPIKernels:
         return out + x * scale
 
     # ---------------------------------------------------------------- checks
+    def scalar(self, value):
+        """A reduction's result left on the device as a 0-d array: turning it into a Python
+        number would make the host wait for the device after every batch."""
+        return value
+
+    def known_finite(self, loss) -> bool:
+        """True: a batch's loss stays on the device and is checked with the epoch's sum (a
+        NaN anywhere makes it NaN), so that no batch waits for the host."""
+        return True
+
     def all_finite(self, array) -> bool:
         return bool(self.xp.all(self.xp.isfinite(array)))
 

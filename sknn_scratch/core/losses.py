@@ -40,11 +40,12 @@ than from the probabilities, so they stay finite and warning-free however large 
 from scipy.special import xlogy
 
 
-def weighted_mean(xp, values, sample_weight) -> float:
-    """Mean of ``values``, weighted by ``sample_weight`` when it is given."""
-    if sample_weight is None:
-        return float(xp.sum(values)) / values.shape[0]  # np.mean's extra checks cost more here
-    return float(values @ sample_weight / xp.sum(sample_weight))
+def weighted_mean(kernels, values, sample_weight):
+    """Mean of ``values``, weighted by ``sample_weight`` when it is given (a scalar of the
+    kernels: a Python float with NumPy, a 0-d array on the device elsewhere)."""
+    if sample_weight is None:  # np.mean's extra checks cost more here
+        return kernels.scalar(kernels.xp.sum(values)) / values.shape[0]
+    return kernels.scalar(values @ sample_weight / kernels.xp.sum(sample_weight))
 
 
 class Loss:
@@ -109,10 +110,10 @@ class Loss:
         """Each row's loss."""
         raise NotImplementedError
 
-    def value(self, kernels, Y, logits, outputs, sample_weight=None) -> float:
-        """The batch's (weighted) mean loss."""
-        per_sample = self.per_sample(kernels, Y, logits, outputs)
-        return weighted_mean(kernels.xp, per_sample, sample_weight)
+    def value(self, kernels, Y, logits, outputs, sample_weight=None):
+        """The batch's (weighted) mean loss, a scalar of the kernels (see
+        :func:`weighted_mean`)."""
+        return weighted_mean(kernels, self.per_sample(kernels, Y, logits, outputs), sample_weight)
 
     def output_delta(self, kernels, Y, outputs, sample_weight, out=None):
         """The gradient of the batch's mean loss with respect to the output layer's logits.

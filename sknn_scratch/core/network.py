@@ -383,12 +383,12 @@ def backward(params, spec, X, batch, grads, workspace, dropout=None):
     grads.assign_layers(coef_grads, intercept_grads)
 
 
-def penalty(params, spec, total_weight) -> float:
+def penalty(params, spec, total_weight):
     """The L2 term of the loss: ``alpha / 2 * sum(W**2) / total_weight``."""
     if spec.alpha == 0:
         return 0.0
     w = params.weights
-    return 0.5 * spec.alpha * float(w @ w) / total_weight
+    return 0.5 * spec.alpha * params.kernels.scalar(w @ w) / total_weight
 
 
 def add_penalty_gradient(params, spec, grads, total_weight, workspace) -> None:
@@ -402,15 +402,16 @@ def add_penalty_gradient(params, spec, grads, total_weight, workspace) -> None:
     grads.assign_weights(weights)
 
 
-def total_weight(n_rows, sample_weight, kernels) -> float:
+def total_weight(n_rows, sample_weight, kernels):
     """The batch's total sample weight (its number of rows when unweighted)."""
-    return n_rows if sample_weight is None else float(kernels.xp.sum(sample_weight))
+    return n_rows if sample_weight is None else kernels.scalar(kernels.xp.sum(sample_weight))
 
 
-def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads, dropout=None) -> float:
+def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads, dropout=None):
     """Forward pass, loss, and backward pass for one batch; fills ``grads``.
 
-    Returns the batch's loss (weighted mean of the data term plus the L2 term); ``grads``
+    Returns the batch's loss (weighted mean of the data term plus the L2 term; a Python float
+    with NumPy, a 0-d array on the device with other libraries); ``grads``
     receives its exact gradient with respect to every parameter (for the batch's dropout
     masks, when ``dropout`` is given).
     """

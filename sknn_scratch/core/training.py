@@ -192,7 +192,7 @@ class EarlyStopping:
             return None
         outputs, logits = result
         k = params.kernels
-        loss = spec.loss.value(k, validation.Y, logits, outputs, validation.sample_weight)
+        loss = float(spec.loss.value(k, validation.Y, logits, outputs, validation.sample_weight))
         if not math.isfinite(loss):
             return None
         return loss, float(validation.score(outputs))
@@ -311,16 +311,17 @@ def _descend_one_epoch(params, spec, batches, order, optimizer, workspace, grads
     Returns the sum over batches of each batch's loss times its total sample weight, or NaN
     as soon as a loss is not finite (the caller then restores the parameters).
     """
+    k = params.kernels
     loss_sum = 0.0
     for X, Y, sample_weight in batches(order):
         n_rows = Y.shape[0]
         masks = None if dropout is None else dropout.draw(n_rows)
         loss = loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads, masks)
-        if not math.isfinite(loss):
+        if not k.known_finite(loss):
             return math.nan
-        loss_sum += loss * total_weight(n_rows, sample_weight, params.kernels)
+        loss_sum += loss * total_weight(n_rows, sample_weight, k)
         params.assign(optimizer.update(params.flat, grads.flat))
-    return loss_sum
+    return float(loss_sum)
 
 
 @np.errstate(over="ignore", invalid="ignore")
@@ -368,7 +369,7 @@ def train_stochastic(
         dropout = Dropout(spec.dropout, spec.layer_sizes, batch_size, host_dtype, plan.rng, k)
     x_max = k.max_abs(data.X)
     early = None if validation is None else EarlyStopping(validation, params, history)
-    total = total_weight(n_samples, data.sample_weight, k)
+    total = float(total_weight(n_samples, data.sample_weight, k))
     stopping = plan.stopping
 
     optimizer.learning_rate = plan.rate(history, first=True)
@@ -500,7 +501,7 @@ def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=
         loss = loss_and_gradient(
             params, spec, data.X, data.Y, data.sample_weight, workspace, grads
         )
-        return loss, k.to_numpy(grads.flat).astype(np.float64)
+        return float(loss), k.to_numpy(grads.flat).astype(np.float64)
 
     last_report = [time.perf_counter()]
 
