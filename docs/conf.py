@@ -17,6 +17,9 @@ from pathlib import Path
 # small, and on a busy 2-core machine BLAS threads fight each other and can be 10x slower.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+# The GPU example trains on torch tensors through scikit-learn's Array API support, which
+# SciPy reads from this variable when it is first imported: before sknn_scratch imports it.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -37,12 +38,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import EpochCallbacks
 from .core import (
     EpochPlan,
     LearningRateSchedule,
     NetworkSpec,
     NoImprovement,
     Parameters,
+    PrintEpochs,
     TrainingData,
     TrainingDivergedError,
     TrainingHistory,
@@ -51,7 +54,6 @@ from .core import (
     make_loss,
     make_optimizer,
     predict,
-    print_epoch,
     train_lbfgs,
     train_stochastic,
 )
@@ -115,6 +117,14 @@ def _to_host(array):
     return to_numpy(array, get_namespace(array)[0])
 
 
+def _labels_for(y, kernels):
+    """The validated (host) labels or targets ``y`` in ``X``'s library, for the callbacks
+    (labels that are not numbers stay a NumPy array)."""
+    if kernels.in_place or y.dtype.kind not in "biuf":
+        return y
+    return kernels.from_host(y)
+
+
 def _float_dtypes(kernels):
     """The floating dtypes a fit keeps (the others are converted to the first)."""
     if kernels.in_place:
@@ -131,7 +141,9 @@ class TrainingDivergedWarning(ConvergenceWarning):
     """
 
 
-class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseScratchMLP(
+    CallbackSupportMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Base class of :class:`ScratchMLPClassifier` and :class:`ScratchMLPRegressor`.
 
     Not meant to be used directly. Subclasses provide ``__init__`` (scikit-learn reads the
@@ -312,9 +324,15 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             self._restore(before)
             raise
 
+    # what scikit-learn's callback machinery keeps on the estimator during a call, and tears
+    # down after it: a failed call puts everything else back, but not these
+    _CALL_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
     def _restore(self, state):
+        running = {key: self.__dict__[key] for key in self._CALL_STATE if key in self.__dict__}
         self.__dict__.clear()
         self.__dict__.update(state)
+        self.__dict__.update(running)
 
     def _fit_or_raise(self, X, y, sample_weight, incremental, classes):
         if incremental:
@@ -344,6 +362,9 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         history = TrainingHistory() if reset else self._history.copy()
         history.call_start = history.n_iter
         history.validated = self.early_stopping and self.solver != "lbfgs"
+        max_epochs = 1 if incremental else self.epochs + (self.solver == "lbfgs")
+        callbacks = EpochCallbacks.for_fit(self, X, _labels_for(y, kernels), max_epochs)
+        hooks = [] if callbacks is None else [callbacks]
 
         optimizer = divergence = None
         try:
@@ -351,19 +372,25 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 converged = train_lbfgs(
                     params, spec, data, history,
                     max_iter=self.epochs, max_fun=self.max_fun, tol=self.tol,
-                    verbose=self.verbose,
+                    verbose=self.verbose, hooks=hooks,
                 )  # fmt: skip
             else:
                 optimizer = self._optimizer_for(params, incremental)
                 converged = self._fit_stochastic(
-                    params, spec, data, y, history, optimizer, rng, incremental
+                    params, spec, data, y, history, optimizer, rng, incremental, hooks
                 )
         except TrainingDivergedError as error:
             divergence = error
+        except BaseException:
+            if callbacks is not None:
+                callbacks.close()
+            raise
 
         # After a divergence the core has put back finite parameters and the optimizer's
         # matching state: they are kept with the curves so far, to inspect or continue.
         self._set_fitted_attributes(params, spec, history, optimizer)
+        if callbacks is not None:
+            callbacks.close(self if divergence is None or divergence.recovered else None)
         if divergence is not None:
             if not divergence.recovered:
                 raise divergence
@@ -446,12 +473,14 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             restart_schedule=not incremental,
         )
 
-    def _fit_stochastic(self, params, spec, data, y, history, optimizer, rng, incremental):
+    def _fit_stochastic(
+        self, params, spec, data, y, history, optimizer, rng, incremental, hooks
+    ):
         validation = None
         if self.early_stopping:
             data, validation = self._split_validation(data, y, rng, params.kernels)
         plan = self._epoch_plan(data.n_samples, rng, history, incremental)
-        hooks = [print_epoch] if self.verbose else []
+        hooks = ([PrintEpochs()] if self.verbose else []) + hooks
         return train_stochastic(params, spec, data, optimizer, history, plan, validation, hooks)
 
     def _split_validation(self, data, y, rng, kernels):
@@ -601,7 +630,10 @@ class BaseScratchMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         )
         if sp.issparse(X):
             X = X.tocsr()
-        params = Parameters.from_arrays(self.coefs_, self.intercepts_, kernels=kernels)
+        coefs, intercepts = self.coefs_, self.intercepts_
+        if kernels.in_place:  # NumPy input to a network fitted in another library
+            coefs, intercepts = [_to_host(c) for c in coefs], [_to_host(b) for b in intercepts]
+        params = Parameters.from_arrays(coefs, intercepts, kernels=kernels)
         if not kernels.in_place and X.dtype != params.flat.dtype:
             X = kernels.asarray(X, params.flat.dtype)  # no mixed-precision products here
         return predict(params, self._network_spec(params.layer_sizes), X, layer=layer)

@@ -314,3 +314,27 @@ def test_the_package_never_imports_torch_itself():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_moved_network_predicts_and_partial_fit_carries_the_optimizer_over(digits):
+    from sklearn.utils._array_api import move_estimator_to
+
+    X, y = digits
+    params = dict(hidden_size=6, epochs=3, random_state=0)
+    on_torch = ScratchMLPClassifier(**params).fit(torch.asarray(X), torch.asarray(y))
+    reference = ScratchMLPClassifier(**params).fit(X, y)
+    moved = move_estimator_to(on_torch, np, "cpu")
+    assert isinstance(moved.coefs_[0], np.ndarray)
+    np.testing.assert_allclose(moved.predict_proba(X), reference.predict_proba(X), atol=TOL)
+    moved.partial_fit(X, y)
+    reference.partial_fit(X, y)  # Adam's moments continue: the same step as NumPy's
+    np.testing.assert_allclose(moved.coefs_[0], reference.coefs_[0], atol=TOL)
+
+
+def test_with_dispatch_off_a_torch_network_predicts_numpy_input(digits):
+    X, y = digits
+    clf = ScratchMLPClassifier(hidden_size=6, epochs=3, random_state=0)
+    clf.fit(torch.asarray(X), torch.asarray(y))
+    expected = _numpy(clf.predict_proba(torch.asarray(X)))
+    with sklearn.config_context(array_api_dispatch=False):
+        np.testing.assert_allclose(clf.predict_proba(X), expected, atol=TOL)

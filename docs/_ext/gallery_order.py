@@ -9,6 +9,7 @@ ORDER = [
     "plot_baselines.py",
     "plot_multioutput_regression.py",
     "plot_robust_losses.py",
+    "plot_gpu_training.py",
 ]
 
 

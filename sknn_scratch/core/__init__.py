@@ -35,13 +35,14 @@ from .network import (
 )
 from .optimizers import SGD, Adam, LearningRateSchedule, make_optimizer
 from .training import (
+    EpochHook,
     EpochPlan,
     NoImprovement,
+    PrintEpochs,
     TrainingData,
     TrainingDivergedError,
     TrainingHistory,
     Validation,
-    print_epoch,
     train_lbfgs,
     train_stochastic,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Adam",
     "ArrayAPIKernels",
     "Batch",
+    "EpochHook",
     "EpochPlan",
     "LearningRateSchedule",
     "Loss",
@@ -60,6 +62,7 @@ __all__ = [
     "NoImprovement",
     "NumpyKernels",
     "Parameters",
+    "PrintEpochs",
     "TrainingData",
     "TrainingDivergedError",
     "TrainingHistory",
@@ -72,7 +75,6 @@ __all__ = [
     "make_loss",
     "make_optimizer",
     "predict",
-    "print_epoch",
     "train_lbfgs",
     "train_stochastic",
 ]

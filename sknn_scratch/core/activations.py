@@ -342,10 +342,17 @@ def _elu_xp(xp, z):
 
 
 def _normal_cdf_xp(xp, z):
-    """``Phi(z)``: the standard leaves out ``erf``, so this asks the library for its own."""
-    special = getattr(xp, "special", None)  # torch.special (through array_api_compat), cupyx
+    """``Phi(z)``: the standard leaves out ``erf``, so this asks the library for its own.
+
+    torch has ``torch.special.ndtr``; for CuPy, SciPy's ``ndtr`` hands the array to
+    ``cupyx.scipy.special`` (with ``SCIPY_ARRAY_API=1``, which scikit-learn's Array API
+    support needs anyway).
+    """
+    special = getattr(xp, "special", None)  # torch.special, through array_api_compat
     if special is not None and hasattr(special, "ndtr"):
         return special.ndtr(z)
+    if "cupy" in getattr(xp, "__name__", ""):
+        return ndtr(z)
     raise ValueError(
         f"activation='gelu' needs the normal distribution's CDF, which the Array API standard "
         f"does not define and {getattr(xp, '__name__', xp)} does not provide. Use another "

@@ -141,18 +141,23 @@ class Optimizer:
         return all(self.kernels.all_finite(a) for a in arrays if hasattr(a, "shape"))
 
     def resume_from(self, previous: "Optimizer") -> None:
-        """Continue where ``previous`` (of the same class and size) stopped: its velocity or
-        moments carry over. ``previous`` is not modified."""
-        self.restore(previous.state())
+        """Continue where ``previous`` (of the same class, size and precision) stopped: its
+        velocity or moments carry over, moved to this optimizer's array library and device
+        if the network was moved since. ``previous`` is not modified."""
+        state = previous.state()
+        if previous.kernels != self.kernels:
+            for name, value in state.items():
+                if hasattr(value, "shape"):
+                    state[name] = self.kernels.from_host(previous.kernels.to_numpy(value))
+        self.restore(state)
 
     def fits(self, params) -> bool:
-        """Whether this optimizer's state matches ``params`` (size, dtype, library, device)."""
+        """Whether this optimizer's state can continue training ``params`` (its size and
+        precision; the library and device may differ, see :meth:`resume_from`)."""
         flat = params.flat
-        return (
-            tuple(flat.shape) == (self.n_params,)
-            and flat.dtype == self.dtype
-            and params.kernels == self.kernels
-        )
+        return tuple(flat.shape) == (self.n_params,) and params.kernels.host_dtype(
+            flat.dtype
+        ) == self.kernels.host_dtype(self.dtype)
 
     def update(self, params, grad):
         """One batch's update: clip the gradient (with ``max_grad_norm``), then :meth:`step`.

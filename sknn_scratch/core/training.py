@@ -203,15 +203,36 @@ class EarlyStopping:
         self.best_epoch = epoch
 
 
-def print_epoch(history, seconds) -> None:
-    """The verbose line of a finished epoch (a per-epoch hook)."""
-    line = f"Epoch {history.n_iter}, loss = {history.loss_curve[-1]:.8f}"
-    if history.validated:
-        line += (
-            f", validation loss = {history.validation_loss_curve[-1]:.8f}"
-            f", validation score = {history.validation_scores[-1]:.6f}"
-        )
-    print(f"{line}, time = {seconds:.4f}s")
+class EpochHook:
+    """What the training loops tell the outside world, epoch by epoch.
+
+    ``train_stochastic`` calls :meth:`epoch_begin` before each epoch and :meth:`epoch_end`
+    after each finished one; ``train_lbfgs`` does the same around each L-BFGS iteration.
+    The verbose line is one hook; the estimators' bridge to scikit-learn's callbacks is
+    another. Subclasses override what they need.
+    """
+
+    def epoch_begin(self, history) -> None:
+        """An epoch is about to run, after the ``history.n_iter`` finished ones."""
+
+    def epoch_end(self, history, params, seconds) -> bool:
+        """An epoch finished (``history`` records it; ``params`` are the parameters after
+        it) in ``seconds``. Returning True ends training after this epoch."""
+        return False
+
+
+class PrintEpochs(EpochHook):
+    """``verbose``: a line per finished epoch, as the tutorial's loop prints its loss."""
+
+    def epoch_end(self, history, params, seconds) -> bool:
+        line = f"Epoch {history.n_iter}, loss = {history.loss_curve[-1]:.8f}"
+        if history.validated:
+            line += (
+                f", validation loss = {history.validation_loss_curve[-1]:.8f}"
+                f", validation score = {history.validation_scores[-1]:.6f}"
+            )
+        print(f"{line}, time = {seconds:.4f}s")
+        return False
 
 
 _STOCHASTIC_ADVICE = (
@@ -344,9 +365,9 @@ def train_stochastic(
         call.
     validation : Validation, optional
         Held-out data for early stopping; the best parameters are restored at the end.
-    hooks : sequence of callables
-        Called as ``hook(history, seconds)`` after every finished epoch (the verbose line,
-        callbacks); a hook that returns True ends training.
+    hooks : sequence of EpochHook
+        Told when each epoch begins and ends (the verbose line, scikit-learn's callbacks);
+        a hook whose ``epoch_end`` returns True ends training.
 
     Returns
     -------
@@ -376,6 +397,8 @@ def train_stochastic(
     stopped = False
     try:
         for _ in range(plan.epochs):
+            for hook in hooks:
+                hook.epoch_begin(history)
             started = time.perf_counter()
             saved.save()
             order = plan.rng.permutation(n_samples) if shuffle else None
@@ -396,7 +419,7 @@ def train_stochastic(
                 early.keep(params, history.n_iter)
             optimizer.learning_rate = plan.rate(history)
             seconds = time.perf_counter() - started
-            if any([bool(hook(history, seconds)) for hook in hooks]):
+            if _asked_to_stop(hooks, history, params, seconds):
                 stopped = True
                 break
             if stopping.reached(history):
@@ -428,6 +451,12 @@ def train_stochastic(
     if early is not None:
         params.assign(early.best)
     return stopped
+
+
+def _asked_to_stop(hooks, history, params, seconds) -> bool:
+    """Tell every hook that the epoch ended; whether any of them asks to stop."""
+    answers = [hook.epoch_end(history, params, seconds) for hook in hooks]
+    return any(bool(answer) for answer in answers)
 
 
 def _undo_diverged_epoch(what, history, saved, early):
@@ -471,12 +500,14 @@ class _EpochStart:
         self.optimizer.restore(self.optimizer_state)
 
 
-def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=False):
+def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=False, hooks=()):
     """Minimise the full-batch loss with SciPy's L-BFGS-B.
 
     The network is seen as a function of its flat parameter vector that returns the loss and
     its gradient; ``max_iter`` caps the iterations and ``max_fun`` the loss evaluations.
-    ``history.loss_curve`` receives the loss after every iteration. SciPy works on a NumPy
+    ``history.loss_curve`` receives the loss after every iteration, and ``hooks`` are told
+    when each iteration begins and ends (one that asks to stop ends the run, which then
+    counts as converged: it did not run out of iterations). SciPy works on a NumPy
     float64 vector: with another array library, the vector goes to the device and the
     gradient comes back at every evaluation (as scikit-learn's LogisticRegression does).
 
@@ -504,16 +535,30 @@ def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=
         return float(loss), k.to_numpy(grads.flat).astype(np.float64)
 
     last_report = [time.perf_counter()]
+    iterations = [history.n_iter]  # the iterations so far, counted over the whole history
+    stopped = []
 
     def record(intermediate_result):
         history.loss_curve.append(float(intermediate_result.fun))
+        now = time.perf_counter()
         if verbose:
-            now = time.perf_counter()
             print(
                 f"Iteration {len(history.loss_curve)}, loss = {history.loss_curve[-1]:.8f}, "
                 f"time = {now - last_report[0]:.4f}s"
             )
-            last_report[0] = now
+        if hooks:
+            params.assign(to_params(intermediate_result.x))  # the iteration's parameters
+            iterations[0] += 1
+            seen = TrainingHistory(n_iter=iterations[0], loss_curve=history.loss_curve)
+            if _asked_to_stop(hooks, seen, params, now - last_report[0]):
+                stopped.append(True)
+                raise StopIteration  # SciPy ends the run with status 99
+            for hook in hooks:
+                hook.epoch_begin(seen)
+        last_report[0] = now
+
+    for hook in hooks:
+        hook.epoch_begin(history)
 
     with np.errstate(over="ignore", invalid="ignore"):
         result = scipy.optimize.minimize(
@@ -536,7 +581,7 @@ def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=
     history.n_iter += int(result.nit)
     history.t += n_samples
     history.best_loss = min(history.best_loss, float(result.fun))
-    return _lbfgs_converged(result, max_iter, max_fun, tol)
+    return bool(stopped) or _lbfgs_converged(result, max_iter, max_fun, tol)
 
 
 def _lbfgs_converged(result, max_iter, max_fun, tol):
