@@ -1,0 +1,194 @@
+"""scikit-learn's callbacks: one sub-task per epoch (per L-BFGS iteration).
+
+A recording callback checks the task tree the estimators open; ``ScoringMonitor`` scores the
+model after every epoch; a callback can stop training; ``ProgressBar`` runs over epochs.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from _helpers import skip_cuda_check_without_a_gpu
+from sklearn.base import clone
+from sklearn.callback import ProgressBar, ScoringMonitor
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
+
+SOLVERS = ["sgd", "adam", "lbfgs"]
+
+
+class Recorder:
+    """A callback that writes down every hook it sees, and may stop after an epoch."""
+
+    def __init__(self, stop_after=None):
+        self.stop_after = stop_after
+        self.calls = []
+
+    def setup(self, estimator, context):
+        self.calls.append(("setup", context.task_name))
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        self.calls.append(("begin", context.task_name))
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        self.calls.append(("end", context.task_name))
+        finished = sum(call == ("end", context.task_name) for call in self.calls)
+        return context.task_name != "fit" and finished == self.stop_after
+
+    def teardown(self, estimator, context):
+        self.calls.append(("teardown", context.task_name))
+
+    def count(self, kind, task="epoch"):
+        return self.calls.count((kind, task))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:400] / 16, y[:400]
+
+
+def _fit(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_a_fit_is_one_task_with_one_sub_task_per_epoch(digits, solver):
+    X, y = digits
+    recorder = Recorder()
+    clf = ScratchMLPClassifier(hidden_size=8, solver=solver, epochs=4, tol=0, random_state=0)
+    _fit(clf.set_callbacks(recorder), X, y)
+    assert recorder.calls[0] == ("setup", "fit") and recorder.calls[-1] == ("teardown", "fit")
+    assert recorder.calls[1] == ("begin", "fit") and recorder.calls[-2] == ("end", "fit")
+    assert recorder.count("begin") == recorder.count("end") == clf.n_iter_ == 4
+    assert recorder.count("setup", "fit") == recorder.count("teardown", "fit") == 1
+    epochs = recorder.calls[2:-2]
+    assert epochs == [("begin", "epoch"), ("end", "epoch")] * 4  # each ends before the next
+
+
+def test_lbfgs_reports_each_iteration(digits):
+    X, y = digits
+    recorder = Recorder()
+    clf = ScratchMLPClassifier(hidden_size=8, solver="lbfgs", epochs=15, random_state=0)
+    _fit(clf.set_callbacks(recorder), X, y)
+    # every iteration begins and ends; the one L-BFGS opened but never ran ends empty
+    assert recorder.count("begin") == recorder.count("end") == clf.n_iter_ + 1
+    assert recorder.count("begin", "fit") == recorder.count("end", "fit") == 1
+
+
+def test_partial_fit_reports_its_epoch(digits):
+    X, y = digits
+    recorder = Recorder()
+    clf = ScratchMLPClassifier(hidden_size=8, random_state=0).set_callbacks(recorder)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=np.arange(10))
+    assert recorder.count("begin") == recorder.count("end") == 3
+    assert recorder.count("setup", "fit") == recorder.count("teardown", "fit") == 3
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_callback_can_stop_training_after_an_epoch(digits, solver):
+    X, y = digits
+    clf = ScratchMLPClassifier(hidden_size=8, solver=solver, epochs=50, tol=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # stopped on request: no warning
+        clf.set_callbacks(Recorder(stop_after=3)).fit(X, y)
+    assert clf.n_iter_ == 3
+    assert len(clf.loss_curve_) == 3
+    unstopped = _fit(
+        ScratchMLPClassifier(hidden_size=8, solver=solver, epochs=3, tol=0, random_state=0),
+        X,
+        y,
+    )
+    for a, b in zip(clf.coefs_, unstopped.coefs_):  # the model after 3 epochs exactly
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_stopping_callback_stops_a_regressor_too(digits):
+    X, _ = digits
+    y = X[:, 10] + X[:, 20]
+    reg = ScratchMLPRegressor(hidden_size=4, epochs=40, tol=0, random_state=0)
+    reg.set_callbacks(Recorder(stop_after=2)).fit(X, y)
+    assert reg.n_iter_ == 2
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_scoring_monitor_scores_the_model_after_every_epoch(digits, solver):
+    X, y = digits
+    monitor = ScoringMonitor(scoring="accuracy")
+    params = dict(hidden_size=8, solver=solver, epochs=5, tol=0, random_state=0)
+    clf = _fit(ScratchMLPClassifier(**params).set_callbacks(monitor), X, y)
+    logs = monitor.get_logs().data_as_pandas
+    assert len(logs) == clf.n_iter_ + 1  # the fit itself, and each epoch
+    fit_row = logs["task_id_path"] == (0,)
+    assert logs.loc[fit_row, "accuracy"].item() == clf.score(X, y)
+    per_epoch = logs.loc[~fit_row, "accuracy"].to_numpy()
+    two_epochs = _fit(ScratchMLPClassifier(**dict(params, epochs=2)), X, y)
+    assert per_epoch[1] == two_epochs.score(X, y)  # the second epoch's row: that model
+    assert per_epoch[-1] == clf.score(X, y)
+
+
+def test_no_callback_changes_nothing(digits):
+    X, y = digits
+    params = dict(hidden_size=8, epochs=4, tol=0, random_state=0)
+    plain = _fit(ScratchMLPClassifier(**params), X, y)
+    watched = _fit(ScratchMLPClassifier(**params).set_callbacks(Recorder()), X, y)
+    assert plain.loss_curve_ == watched.loss_curve_
+    for a, b in zip(plain.coefs_ + plain.intercepts_, watched.coefs_ + watched.intercepts_):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_progress_bar_reaches_the_end(digits, capsys):
+    pytest.importorskip("rich", reason="ProgressBar needs rich (the 'progress' extra)")
+    X, y = digits
+    clf = ScratchMLPClassifier(hidden_size=8, epochs=3, tol=0, random_state=0)
+    _fit(clf.set_callbacks(ProgressBar()), X, y)
+    out = capsys.readouterr().out
+    assert "ScratchMLPClassifier - fit" in out and "100%" in out
+
+
+def test_progress_bar_over_a_grid_search_with_two_jobs(digits, capsys):
+    pytest.importorskip("rich", reason="ProgressBar needs rich (the 'progress' extra)")
+    X, y = digits
+    search = GridSearchCV(
+        ScratchMLPClassifier(epochs=3, tol=0, random_state=0),
+        {"hidden_size": [4, 8]},
+        cv=2,
+        n_jobs=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.set_callbacks(ProgressBar()).fit(X, y)
+    out = capsys.readouterr().out
+    assert "GridSearchCV - fit" in out and "ScratchMLPClassifier - fit" in out
+    assert search.best_estimator_.n_iter_ == 3
+
+
+def test_callbacks_survive_pickle_and_clone(digits):
+    X, y = digits
+    clf = ScratchMLPClassifier(hidden_size=8, epochs=2, random_state=0)
+    _fit(clf.set_callbacks(Recorder()), X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    assert isinstance(copy._skl_callbacks[0], Recorder)
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    _fit(copy, X, y)  # the unpickled callback records the new fit
+    assert copy._skl_callbacks[0].count("end") == 4
+    assert clone(clf)._skl_callbacks == clf._skl_callbacks
+
+
+@parametrize_with_checks(
+    [ScratchMLPClassifier(epochs=20).set_callbacks(Recorder()),
+     ScratchMLPRegressor(epochs=20).set_callbacks(Recorder())]
+)  # fmt: skip
+def test_estimator_checks_pass_with_a_callback_set(estimator, check):
+    skip_cuda_check_without_a_gpu(check)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
