@@ -8,6 +8,7 @@ installed, as in CI.
 """
 
 import os
+import pickle
 import subprocess
 import sys
 
@@ -165,5 +166,23 @@ def test_environment_variable_switches_the_loops_off():
         "import sys\n"
         "from sknn_scratch.core import fused\n"
         "assert not fused.ENABLED and 'numba' not in sys.modules\n"
+    )
+    _assert_runs_in_fresh_python(code, SKNN_SCRATCH_NUMBA="0")
+
+
+def test_a_model_pickled_with_numba_trains_on_where_numba_is_off(tmp_path):
+    X, y = load_digits(return_X_y=True)
+    model = fit_quietly(ScratchMLPClassifier(hidden_size=8, epochs=2, random_state=0), X, y)
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(model))
+    code = (
+        "import pickle, sys\n"
+        "from sklearn.datasets import load_digits\n"
+        "from sknn_scratch.core import fused\n"
+        f"model = pickle.loads(open({str(path)!r}, 'rb').read())\n"
+        "assert not model._optimizer.kernels.compiled and not fused.ENABLED\n"
+        "X, y = load_digits(return_X_y=True)\n"
+        "model.partial_fit(X, y)\n"
+        "assert 'numba' not in sys.modules\n"
     )
     _assert_runs_in_fresh_python(code, SKNN_SCRATCH_NUMBA="0")

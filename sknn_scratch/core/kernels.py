@@ -110,8 +110,10 @@ class NumpyKernels:
     def __repr__(self):
         return f"NumpyKernels(compiled={self.compiled})"
 
-    def __reduce__(self):  # rebuilt on unpickling, binding the loops of that process
-        return (NumpyKernels, (self.compiled,))
+    def __reduce__(self):
+        # unpickled as the NumPy kernels of the process that loads it, with its own
+        # compiled loops, or none where Numba is not installed
+        return (_default_numpy_kernels, ())
 
     # ---------------------------------------------------------------- moving data
     def asarray(self, array, dtype=None):
@@ -468,6 +470,10 @@ class ArrayAPIKernels:
 
     def plain_sgd_update(self, params, grad, learning_rate):
         return params - grad * learning_rate
+
+
+def _default_numpy_kernels():
+    return NUMPY
 
 
 def _array_api_kernels(namespace_name, device):
