@@ -163,7 +163,10 @@ sphinx_gallery_conf = {
 
 # -- HTML ----------------------------------------------------------------------------------
 
-_PAGES_WITH_TOC = ["quickstart", "from_tutorial", "choosing", "early_stopping", "pipelines"]
+_PAGES_WITH_TOC = [
+    "quickstart", "from_tutorial", "choosing", "early_stopping", "monitoring", "pipelines",
+    "gpu",
+]  # fmt: skip
 html_theme = "pydata_sphinx_theme"
 # "On this page" of a class lists its methods as fit(), predict_proba() ... rather than the
 # class-qualified names, which the sidebar's width cut to "ScratchMLPClassifier.predict_"

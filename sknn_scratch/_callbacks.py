@@ -11,11 +11,9 @@ from .core import EpochHook
 
 
 def _has_callbacks(estimator) -> bool:
-    """Whether the estimator has callbacks of its own or is fitted inside a meta-estimator
-    that has some (a ``GridSearchCV`` with a progress bar)."""
-    return bool(getattr(estimator, "_skl_callbacks", None)) or hasattr(
-        estimator, "_parent_callback_ctx"
-    )
+    """Whether any callback listens to this fit: the estimator's own, or those a
+    meta-estimator (a ``GridSearchCV`` with a progress bar) handed down to it."""
+    return bool(getattr(estimator, "_skl_callbacks", None))
 
 
 class EpochCallbacks(EpochHook):

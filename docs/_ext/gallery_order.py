@@ -4,6 +4,7 @@ ORDER = [
     "plot_xor.py",
     "plot_activations.py",
     "plot_early_stopping.py",
+    "plot_callbacks.py",
     "plot_grid_search.py",
     "plot_column_transformer.py",
     "plot_baselines.py",
