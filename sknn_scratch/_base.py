@@ -11,6 +11,7 @@ between scikit-learn's conventions and the core's. The array library follows ``X
 trains in that library, on its device, and the targets and weights are moved there.
 """
 
+import dataclasses
 import math
 import warnings
 from numbers import Integral, Real
@@ -58,7 +59,7 @@ from .core import (
     train_stochastic,
 )
 from .core.activations import HIDDEN_ACTIVATIONS
-from .core.kernels import kernels_for, to_numpy
+from .core.kernels import NUMPY, kernels_for, to_numpy
 
 
 def _hidden_layer_sizes(hidden_size) -> tuple:
@@ -131,6 +132,19 @@ def _float_dtypes(kernels):
         return (np.float64, np.float32)
     half = getattr(kernels.xp, "float16", None)
     return tuple(d for d in supported_float_dtypes(kernels.xp, kernels.device) if d != half)
+
+
+def _optimizer_from(saved):
+    """An optimizer holding the state ``__getstate__`` saved (for ``partial_fit`` to resume
+    from); its hyper-parameters are the estimator's, read when the next call builds its own."""
+    kernels = NUMPY if saved["library"] is None else saved["library"]
+    arrays = [value for value in saved["state"].values() if hasattr(value, "shape")]
+    optimizer = make_optimizer(
+        saved["solver"], arrays[0].shape[0], arrays[0].dtype, kernels,
+        learning_rate=saved["learning_rate"],
+    )  # fmt: skip
+    optimizer.restore(saved["state"])
+    return optimizer
 
 
 class TrainingDivergedWarning(ConvergenceWarning):
@@ -527,6 +541,36 @@ class BaseScratchMLP(
         self.coefs_ = params.coefs
         self.intercepts_ = params.intercepts
         self.out_activation_ = spec.output_activation
+
+    # ------------------------------------------------------------------ saving
+
+    def __getstate__(self):
+        """The state to pickle (or to save with skops): plain numbers, lists and arrays.
+
+        The training history and the optimizer's state (what ``partial_fit`` continues
+        from) are saved as dicts, not as objects of this package, so that a loader such as
+        ``skops.io`` has no type of ours to trust but the estimator's own.
+        """
+        state = dict(super().__getstate__())
+        if isinstance(state.get("_history"), TrainingHistory):
+            state["_history"] = dataclasses.asdict(state["_history"])
+        optimizer = state.get("_optimizer")
+        if optimizer is not None and not isinstance(optimizer, dict):
+            state["_optimizer"] = {
+                "solver": type(optimizer).__name__.lower(),  # "sgd" or "adam"
+                "learning_rate": optimizer.learning_rate,
+                "state": optimizer.state(),
+                "library": None if optimizer.kernels.in_place else optimizer.kernels,
+            }
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state.get("_history"), dict):
+            state["_history"] = TrainingHistory(**state["_history"])
+        if isinstance(state.get("_optimizer"), dict):
+            state["_optimizer"] = _optimizer_from(state["_optimizer"])
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------ derived attributes
 
