@@ -5,6 +5,7 @@
 
 from ._base import TrainingDivergedWarning
 from ._classifier import ScratchMLPClassifier
+from ._onnx import register_onnx_converters, to_onnx
 from ._regressor import ScratchMLPRegressor
 from .core import TrainingDivergedError
 
@@ -16,4 +17,6 @@ __all__ = [
     "TrainingDivergedError",
     "TrainingDivergedWarning",
     "__version__",
+    "register_onnx_converters",
+    "to_onnx",
 ]

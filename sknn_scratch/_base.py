@@ -40,6 +40,7 @@ from sklearn.utils.validation import (
 )
 
 from ._callbacks import EpochCallbacks
+from ._to_sklearn import to_sklearn_mlp
 from .core import (
     EpochPlan,
     LearningRateSchedule,
@@ -686,6 +687,30 @@ class BaseScratchMLP(
     def _first_weights(self):
         """The first layer's weights: the array whose library and device inputs must share."""
         return self.coefs_[0]
+
+    def to_sklearn(self):
+        """The same network as scikit-learn's ``MLPClassifier`` / ``MLPRegressor``.
+
+        The copy has this network's weights and fitted attributes, and predicts the same
+        (up to rounding). Its parameters carry this estimator's training settings where
+        scikit-learn has them, so a further ``fit`` or ``partial_fit`` of the copy follows
+        scikit-learn's rules: its losses (half the squared error; no robust losses), no
+        dropout, no cosine schedule or gradient clipping. The loss values it carries
+        (``loss_``, ``loss_curve_``) are this estimator's.
+
+        Returns
+        -------
+        mlp : MLPClassifier or MLPRegressor
+            A fitted scikit-learn estimator.
+
+        Raises
+        ------
+        ValueError
+            When scikit-learn's MLP has no such network: a hidden activation other than
+            identity, sigmoid (its "logistic"), tanh or relu.
+        """
+        check_is_fitted(self)
+        return to_sklearn_mlp(self)
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """The last hidden layer's activations: the features the network learnt.
