@@ -96,4 +96,5 @@ def to_sklearn_mlp(model):
     sk.best_loss_ = model.best_loss_
     sk.validation_scores_ = model.validation_scores_
     sk.best_validation_score_ = model.best_validation_score_
+    sk._no_improvement_count = 0  # what scikit-learn's partial_fit counts on
     return sk

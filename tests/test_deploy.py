@@ -1,0 +1,186 @@
+"""Saving and deploying: skops round trips, ONNX graphs, scikit-learn's own MLP.
+
+Each format is checked against the model's own predictions: skops and ``to_sklearn`` exactly,
+ONNX (float32, run by onnxruntime) to 1e-5.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor, to_onnx
+from sknn_scratch.core.activations import HIDDEN_ACTIVATIONS
+
+
+@pytest.fixture(autouse=True)
+def quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+
+
+def _targets(kind, y):
+    return {
+        "multiclass": y,
+        "binary": y == 1,
+        "strings": np.array(["setosa", "versicolor", "virginica"])[y],
+        "multilabel": np.column_stack([y == 0, y == 1, y == 2]).astype(int),
+    }[kind]
+
+
+CLASSIFIERS = {
+    "adam": dict(),
+    "sgd": dict(solver="sgd"),
+    "lbfgs": dict(solver="lbfgs"),
+    "early-stopping": dict(early_stopping=True),
+    "class-weights": dict(class_weight="balanced"),
+}
+
+
+# ------------------------------------------------------------------------------------ skops
+
+
+@pytest.mark.parametrize("params", CLASSIFIERS.values(), ids=CLASSIFIERS.keys())
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_skops_round_trip_trusts_only_our_estimator(iris, tmp_path, params, dtype):
+    sio = pytest.importorskip("skops.io")
+    X, y = iris
+    X = X.astype(dtype)
+    model = ScratchMLPClassifier(hidden_size=8, epochs=20, random_state=0, **params).fit(X, y)
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    assert sio.get_untrusted_types(file=path) == ["sknn_scratch._classifier.ScratchMLPClassifier"]
+    loaded = sio.load(path, trusted=["sknn_scratch._classifier.ScratchMLPClassifier"])
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded.coefs_[0].dtype == dtype and loaded.n_iter_ == model.n_iter_
+    assert loaded.loss_curve_ == model.loss_curve_
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson", "huber", "quantile"])
+def test_skops_round_trip_of_a_regressor_continues_training_identically(diabetes, tmp_path, loss):
+    sio = pytest.importorskip("skops.io")
+    X, y = diabetes
+    y = np.exp(y) if loss == "poisson" else y
+    model = ScratchMLPRegressor(hidden_size=6, loss=loss, epochs=5, random_state=0).fit(X, y)
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    assert sio.get_untrusted_types(file=path) == ["sknn_scratch._regressor.ScratchMLPRegressor"]
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    loaded.partial_fit(X, y)  # Adam's moments were saved: the same next step
+    model.partial_fit(X, y)
+    np.testing.assert_array_equal(loaded.coefs_[0], model.coefs_[0])
+
+
+# ------------------------------------------------------------------------------------- ONNX
+
+
+def _run_onnx(model, X):
+    ort = pytest.importorskip("onnxruntime")
+    graph = to_onnx(model, X[:2])
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: X.astype(np.float32)})
+
+
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "strings", "multilabel"])
+def test_onnx_graph_predicts_as_the_classifier(iris, activation, kind):
+    pytest.importorskip("skl2onnx")
+    X, y = iris
+    y = _targets(kind, y)
+    model = ScratchMLPClassifier(hidden_size=(8, 5), activation=activation, epochs=30)
+    model.set_params(random_state=0, loss="squared_error" if kind == "binary" else "log_loss")
+    model.fit(X, y)
+    labels, proba = _run_onnx(model, X)
+    np.testing.assert_array_equal(labels, model.predict(X))
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson", "absolute_error"])
+@pytest.mark.parametrize("activation", ["relu", "gelu", "softplus"])
+def test_onnx_graph_predicts_as_the_regressor(diabetes, loss, activation):
+    pytest.importorskip("skl2onnx")
+    X, y = diabetes
+    Y = np.column_stack([np.exp(y), np.exp(-y)]) if loss == "poisson" else y
+    model = ScratchMLPRegressor(hidden_size=8, activation=activation, loss=loss, epochs=30)
+    model.set_params(random_state=0).fit(X, Y)
+    (predictions,) = _run_onnx(model, X)
+    expected = model.predict(X).reshape(len(X), -1)
+    np.testing.assert_allclose(predictions, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_onnx_graph_of_a_pipeline_with_a_scaler(iris):
+    pytest.importorskip("skl2onnx")
+    X, y = load_iris(return_X_y=True)  # unscaled: the pipeline's scaler is in the graph
+    pipe = make_pipeline(StandardScaler(), ScratchMLPClassifier(hidden_size=8, random_state=0))
+    pipe.fit(X, y)
+    labels, proba = _run_onnx(pipe, X)
+    np.testing.assert_array_equal(labels, pipe.predict(X))
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-5)
+
+
+def test_to_onnx_without_skl2onnx_says_what_to_install(iris, monkeypatch):
+    import sys
+
+    from sknn_scratch import _onnx
+
+    monkeypatch.setitem(sys.modules, "skl2onnx", None)  # an import of it now fails
+    monkeypatch.setattr(_onnx, "_REGISTERED", [])
+    X, y = iris
+    model = ScratchMLPClassifier(hidden_size=4, epochs=2).fit(X, y)
+    with pytest.raises(ImportError, match=r"sknn-scratch\[onnx\]"):
+        to_onnx(model, X[:2])
+
+
+# ------------------------------------------------------------------------------ to_sklearn
+
+
+@pytest.mark.parametrize("activation", ["identity", "sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "strings", "multilabel"])
+def test_to_sklearn_gives_an_mlp_classifier_that_predicts_the_same(iris, activation, kind):
+    X, y = iris
+    y = _targets(kind, y)
+    model = ScratchMLPClassifier(hidden_size=(8, 5), activation=activation, epochs=30)
+    model.set_params(random_state=0).fit(X, y)
+    twin = model.to_sklearn()
+    assert type(twin) is MLPClassifier and twin.activation != "sigmoid"
+    np.testing.assert_array_equal(twin.predict(X), model.predict(X))
+    np.testing.assert_allclose(twin.predict_proba(X), model.predict_proba(X), atol=1e-15)
+    assert twin.get_params()["hidden_layer_sizes"] == (8, 5)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson", "huber"])
+def test_to_sklearn_gives_an_mlp_regressor_that_predicts_the_same(diabetes, loss):
+    X, y = diabetes
+    y = np.exp(y) if loss == "poisson" else y
+    model = ScratchMLPRegressor(hidden_size=6, loss=loss, epochs=10, random_state=0).fit(X, y)
+    twin = model.to_sklearn()
+    assert type(twin) is MLPRegressor
+    np.testing.assert_array_equal(twin.predict(X), model.predict(X))
+    twin.partial_fit(X, y)  # a usable scikit-learn model, trained further by its own rules
+    assert len(twin.loss_curve_) == len(model.loss_curve_) + 1
+
+
+def test_to_sklearn_names_what_it_cannot_represent(iris):
+    X, y = iris
+    model = ScratchMLPClassifier(hidden_size=4, activation="gelu", epochs=2).fit(X, y)
+    with pytest.raises(ValueError, match="activation='gelu'"):
+        model.to_sklearn()
