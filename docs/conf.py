@@ -165,7 +165,7 @@ sphinx_gallery_conf = {
 
 _PAGES_WITH_TOC = [
     "quickstart", "from_tutorial", "choosing", "early_stopping", "monitoring", "pipelines",
-    "gpu",
+    "gpu", "scaling", "deploying",
 ]  # fmt: skip
 html_theme = "pydata_sphinx_theme"
 # "On this page" of a class lists its methods as fit(), predict_proba() ... rather than the

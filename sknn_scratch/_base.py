@@ -557,11 +557,18 @@ class BaseScratchMLP(
             state["_history"] = dataclasses.asdict(state["_history"])
         optimizer = state.get("_optimizer")
         if optimizer is not None and not isinstance(optimizer, dict):
+            saved = optimizer.state()
+            library = None if optimizer.kernels.in_place else optimizer.kernels
+            if library is not None and isinstance(self.coefs_[0], np.ndarray):
+                # the network was moved to NumPy (move_estimator_to): its optimizer follows
+                saved = {k: optimizer.kernels.to_numpy(v) if hasattr(v, "shape") else v
+                         for k, v in saved.items()}  # fmt: skip
+                library = None
             state["_optimizer"] = {
                 "solver": type(optimizer).__name__.lower(),  # "sgd" or "adam"
                 "learning_rate": optimizer.learning_rate,
-                "state": optimizer.state(),
-                "library": None if optimizer.kernels.in_place else optimizer.kernels,
+                "state": saved,
+                "library": library,
             }
         return state
 

@@ -13,6 +13,8 @@ before :func:`to_onnx` or :func:`register_onnx_converters` is called.
 import math
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import check_is_fitted
 
 from .core.activations import largest_finite_exp_input
 from .core.kernels import to_numpy
@@ -103,6 +105,14 @@ def _classifier_shapes(operator):
         operator.outputs[0].type = Int64TensorType([n_rows, len(model.classes_)])
 
 
+def _regressor_shapes(operator):
+    """The predictions: one column per output."""
+    from skl2onnx.common.data_types import FloatTensorType
+
+    n_rows = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = FloatTensorType([n_rows, operator.raw_operator.n_outputs_])
+
+
 def _convert_regressor(scope, operator, container):
     from skl2onnx.algebra import onnx_ops as ops
 
@@ -122,7 +132,6 @@ def register_onnx_converters() -> None:
         return
     try:
         from skl2onnx import update_registered_converter
-        from skl2onnx.common.shape_calculator import calculate_linear_regressor_output_shapes
     except ImportError as error:
         raise ImportError(
             "Exporting to ONNX needs onnx and skl2onnx (and onnxruntime to run the graph): "
@@ -142,7 +151,7 @@ def register_onnx_converters() -> None:
     update_registered_converter(
         ScratchMLPRegressor,
         "SknnScratchMLPRegressor",
-        calculate_linear_regressor_output_shapes,
+        _regressor_shapes,
         _convert_regressor,
     )
     _REGISTERED.append(True)
@@ -169,12 +178,17 @@ def to_onnx(model, X_sample, *, target_opset=None):
     onnx_model : onnx.ModelProto
         Run it with ``onnxruntime.InferenceSession(onnx_model.SerializeToString())``.
     """
+    check_is_fitted(model)  # a Pipeline checks its last step
     register_onnx_converters()
     from skl2onnx import to_onnx as skl2onnx_to_onnx
 
+    from ._base import _to_host
     from ._classifier import ScratchMLPClassifier
 
-    X_sample = np.asarray(to_numpy(X_sample, None), dtype=np.float32)
+    X_sample = _to_host(X_sample)
+    if sp.issparse(X_sample):
+        X_sample = X_sample[:5].toarray()  # the graph takes dense float32 rows
+    X_sample = np.asarray(X_sample, dtype=np.float32)
     return skl2onnx_to_onnx(
         model,
         X_sample,

@@ -184,3 +184,49 @@ def test_to_sklearn_names_what_it_cannot_represent(iris):
     model = ScratchMLPClassifier(hidden_size=4, activation="gelu", epochs=2).fit(X, y)
     with pytest.raises(ValueError, match="activation='gelu'"):
         model.to_sklearn()
+
+
+def test_a_network_moved_from_torch_saves_with_skops_and_continues(iris, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    torch = pytest.importorskip("torch")
+    import sklearn
+    from sklearn.utils._array_api import move_estimator_to
+
+    X, y = iris
+    with sklearn.config_context(array_api_dispatch=True):
+        model = ScratchMLPClassifier(hidden_size=6, epochs=3, random_state=0)
+        model.fit(torch.asarray(X), torch.asarray(y))
+        moved = move_estimator_to(model, np, "cpu")
+    path = tmp_path / "moved.skops"
+    sio.dump(moved, path)
+    assert sio.get_untrusted_types(file=path) == ["sknn_scratch._classifier.ScratchMLPClassifier"]
+    loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    reference = ScratchMLPClassifier(hidden_size=6, epochs=3, random_state=0).fit(X, y)
+    loaded.partial_fit(X, y)
+    reference.partial_fit(X, y)  # the optimizer's state came along
+    np.testing.assert_allclose(loaded.coefs_[0], reference.coefs_[0], atol=1e-10)
+
+
+def test_onnx_takes_a_dataframe_or_sparse_sample_and_a_multi_output_regressor(diabetes):
+    pd = pytest.importorskip("pandas")
+    ort = pytest.importorskip("onnxruntime")
+    import scipy.sparse as sp
+
+    X, y = diabetes
+    Y = np.column_stack([y, -y, 2 * y])
+    model = ScratchMLPRegressor(hidden_size=6, epochs=5, random_state=0).fit(X, Y)
+    for sample in (pd.DataFrame(X[:3]), sp.csr_matrix(X[:3])):
+        graph = to_onnx(model, sample)
+        output = graph.graph.output[0].type.tensor_type.shape.dim
+        assert output[1].dim_value == 3  # one column per output, as declared
+        session = ort.InferenceSession(graph.SerializeToString())
+        (predictions,) = session.run(None, {"X": X.astype(np.float32)})
+        np.testing.assert_allclose(predictions, model.predict(X), rtol=1e-5, atol=1e-5)
+
+
+def test_to_onnx_of_an_unfitted_model_says_so():
+    pytest.importorskip("skl2onnx")
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        to_onnx(ScratchMLPClassifier(), np.zeros((2, 3)))
