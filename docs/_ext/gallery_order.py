@@ -6,6 +6,7 @@ ORDER = [
     "plot_early_stopping.py",
     "plot_callbacks.py",
     "plot_grid_search.py",
+    "plot_successive_halving.py",
     "plot_column_transformer.py",
     "plot_baselines.py",
     "plot_multioutput_regression.py",
