@@ -154,6 +154,10 @@ class NumpyKernels:
             return out
         return np.matmul(a, b, out=out)
 
+    def dense_matmul(self, a, b, out):
+        """``out = a @ b`` for dense arrays (the backward pass's deltas)."""
+        return np.matmul(a, b, out=out)
+
     def layer(self, activation, a_prev, W, b, z_out, a_out):
         """``z = a_prev @ W + b`` into ``z_out``, ``a = f(z)`` into ``a_out`` (maybe ``z_out``).
 
@@ -190,12 +194,26 @@ class NumpyKernels:
     def sign(self, a):
         return np.sign(a, out=a)
 
+    def exp(self, a):
+        return np.exp(a, out=a)
+
     def clip(self, a, low, high):
         return np.clip(a, low, high, out=a)
 
     def row_dot(self, a, b):
         """``sum_k a_k b_k`` for each row, with no temporary product."""
         return np.einsum("ij,ij->i", a, b)
+
+    # reductions as ndarray methods: NumPy's functions add a few microseconds per call, which
+    # a small network's batch notices
+    def total(self, a):
+        return a.sum()
+
+    def row_sums(self, a):
+        return a.sum(axis=1)
+
+    def row_max(self, a):
+        return a.max(axis=1)
 
     def column_sums(self, delta, ones, out):
         """``delta.sum(axis=0)`` as the product ``ones @ delta``, into ``out``.
@@ -377,6 +395,8 @@ class ArrayAPIKernels:
     def matmul(self, a, b, out):
         return a @ b
 
+    dense_matmul = matmul
+
     def layer(self, activation, a_prev, W, b, z_out, a_out):
         z = a_prev @ W + b
         return z, FUNCTIONAL_ACTIVATIONS[activation](self.xp, z)
@@ -399,11 +419,23 @@ class ArrayAPIKernels:
     def sign(self, a):
         return self.xp.sign(a)
 
+    def exp(self, a):
+        return self.xp.exp(a)
+
     def clip(self, a, low, high):
         return self.xp.clip(a, min=low, max=high)
 
     def row_dot(self, a, b):
         return self.xp.sum(a * b, axis=1)
+
+    def total(self, a):
+        return self.xp.sum(a)
+
+    def row_sums(self, a):
+        return self.xp.sum(a, axis=1)
+
+    def row_max(self, a):
+        return self.xp.max(a, axis=1)
 
     def column_sums(self, delta, ones, out):
         return self.xp.sum(delta, axis=0)

@@ -44,8 +44,8 @@ def weighted_mean(kernels, values, sample_weight):
     """Mean of ``values``, weighted by ``sample_weight`` when it is given (a scalar of the
     kernels: a Python float with NumPy, a 0-d array on the device elsewhere)."""
     if sample_weight is None:  # np.mean's extra checks cost more here
-        return kernels.scalar(kernels.xp.sum(values)) / values.shape[0]
-    return kernels.scalar(values @ sample_weight / kernels.xp.sum(sample_weight))
+        return kernels.scalar(kernels.total(values)) / values.shape[0]
+    return kernels.scalar(values @ sample_weight / kernels.total(sample_weight))
 
 
 class Loss:
@@ -163,19 +163,20 @@ class LogLoss(Loss):
     def per_sample(self, kernels, Y, logits, outputs):
         xp = kernels.xp
         if self.link == "softmax":
-            return logsumexp_rows(xp, logits) - kernels.row_dot(Y, logits)
+            return logsumexp_rows(kernels, logits) - kernels.row_dot(Y, logits)
         softplus = xp.logaddexp(xp.zeros_like(logits), logits)
         return xp.sum(softplus, axis=1) - kernels.row_dot(Y, logits)
 
 
-def logsumexp_rows(xp, z):
+def logsumexp_rows(kernels, z):
     """``log(sum_k exp(z_k))`` for each row of ``z``, without overflow.
 
     Subtracting the row maximum ``m`` first keeps every exponent at most zero:
     ``logsumexp(z) = m + log(sum_k exp(z_k - m))``.
     """
-    m = xp.max(z, axis=1)
-    return xp.log(xp.sum(xp.exp(z - m[:, None]), axis=1)) + m
+    m = kernels.row_max(z)
+    shifted = kernels.exp(z - m[:, None])  # in place with NumPy: no second temporary
+    return kernels.xp.log(kernels.row_sums(shifted)) + m
 
 
 class Poisson(Loss):

@@ -117,8 +117,9 @@ class Parameters:
             self._view(flat)
 
     def assign_layers(self, coefs, intercepts) -> None:
-        """Make per-layer arrays the parameters' values (no copy when they are the views)."""
-        if all(a is b for a, b in zip(coefs + intercepts, self.coefs + self.intercepts)):
+        """Make per-layer arrays the parameters' values (the in-place kernels have written
+        into the views already)."""
+        if self.kernels.in_place:
             return
         reshape = self.kernels.xp.reshape
         self.assign(self.kernels.concat([reshape(c, (-1,)) for c in coefs] + list(intercepts)))
@@ -376,7 +377,7 @@ def backward(params, spec, X, batch, grads, workspace, dropout=None):
         coef_grads[i] = k.matmul(a_prev.T, deltas[i], out=grads.coefs[i])
         intercept_grads[i] = k.column_sums(deltas[i], workspace.ones, out=grads.intercepts[i])
         if i > 0:
-            delta = k.matmul(deltas[i], params.coefs[i].T, out=deltas[i - 1])
+            delta = k.dense_matmul(deltas[i], params.coefs[i].T, out=deltas[i - 1])
             if dropout is not None:
                 delta = k.multiply(delta, dropout.masks[i - 1], out=delta)
             deltas[i - 1] = k.derivative(spec.hidden_activation, derivative_inputs[i - 1], delta)
@@ -404,7 +405,7 @@ def add_penalty_gradient(params, spec, grads, total_weight, workspace) -> None:
 
 def total_weight(n_rows, sample_weight, kernels):
     """The batch's total sample weight (its number of rows when unweighted)."""
-    return n_rows if sample_weight is None else kernels.scalar(kernels.xp.sum(sample_weight))
+    return n_rows if sample_weight is None else kernels.scalar(kernels.total(sample_weight))
 
 
 def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads, dropout=None):
