@@ -338,3 +338,19 @@ def test_with_dispatch_off_a_torch_network_predicts_numpy_input(digits):
     expected = _numpy(clf.predict_proba(torch.asarray(X)))
     with sklearn.config_context(array_api_dispatch=False):
         np.testing.assert_allclose(clf.predict_proba(X), expected, atol=TOL)
+
+
+@pytest.mark.parametrize(
+    "grad",
+    [[3.0, 4.0], [1e200, -1e200, 3.0], [np.nan, 1.0], [0.0, 0.0], [0.1, -0.1]],
+    ids=["clipped", "squares-overflow", "nan", "zero", "within"],
+)
+def test_gradient_clipping_on_the_device_matches_numpy(grad):
+    from sknn_scratch.core.kernels import NUMPY, ArrayAPIKernels
+    from sknn_scratch.core.optimizers import clip_by_global_norm
+
+    grad = np.array(grad)
+    xp, _, device = sklearn.utils._array_api.get_namespace_and_device(torch.asarray(grad))
+    on_device = clip_by_global_norm(torch.asarray(grad), 1.0, ArrayAPIKernels(xp, device))
+    expected = clip_by_global_norm(grad.copy(), 1.0, NUMPY)
+    np.testing.assert_allclose(_numpy(on_device), expected, rtol=1e-15)

@@ -299,6 +299,19 @@ class NumpyKernels:
         return array[start:stop]
 
     # ---------------------------------------------------------------- optimizers
+    def clip_to_norm(self, grad, max_norm):
+        """``grad`` scaled in place to an L2 norm of at most ``max_norm``."""
+        with np.errstate(over="ignore"):
+            norm = math.sqrt(float(grad @ grad))
+        if math.isinf(norm):  # the squares overflowed: measure the gradient over its max
+            largest = self.max_abs(grad)
+            if math.isfinite(largest):
+                scaled = grad / largest
+                norm = largest * math.sqrt(float(scaled @ scaled))
+        if norm > max_norm:  # False for a NaN norm
+            grad *= max_norm / norm
+        return grad
+
     def sgd_update(self, params, grad, velocity, learning_rate, momentum, nesterov):
         """One SGD step with momentum; returns ``(params, velocity)``, updated in place."""
         cast = params.dtype.type  # the arithmetic stays in the parameters' dtype
@@ -487,6 +500,15 @@ class ArrayAPIKernels:
         return array[start:stop, ...]  # the standard wants every axis indexed
 
     # ---------------------------------------------------------------- optimizers
+    def clip_to_norm(self, grad, max_norm):
+        """The same clipping, computed on the device: the norm (measured over the largest
+        entry where the squares overflow) never becomes a Python number."""
+        xp = self.xp
+        norm = xp.sqrt(xp.sum(grad * grad))
+        largest = xp.max(xp.abs(grad))
+        norm = xp.where(xp.isinf(norm), largest * xp.sqrt(xp.sum((grad / largest) ** 2)), norm)
+        return grad * xp.where(norm > max_norm, max_norm / norm, xp.ones_like(norm))
+
     def sgd_update(self, params, grad, velocity, learning_rate, momentum, nesterov):
         step = grad * learning_rate
         velocity = velocity * momentum - step

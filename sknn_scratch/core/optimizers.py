@@ -71,18 +71,11 @@ def clip_by_global_norm(grad, max_norm, kernels=NUMPY):
 
     The norm is over every parameter at once (the "global" norm), so the step keeps its
     direction and only its length is limited: a batch with an exploding gradient moves the
-    parameters by at most ``learning_rate * max_norm`` with plain SGD.
+    parameters by at most ``learning_rate * max_norm`` with plain SGD. A NaN norm leaves the
+    gradient as it is, for the divergence check to see. (The kernels compute it: NumPy with
+    Python numbers, other libraries on the device, so that no batch waits for the host.)
     """
-    with np.errstate(over="ignore"):
-        norm = math.sqrt(float(grad @ grad))
-    if math.isinf(norm):  # the squares overflowed: measure the gradient divided by its max
-        largest = kernels.max_abs(grad)
-        if math.isfinite(largest):
-            scaled = grad / largest
-            norm = largest * math.sqrt(float(scaled @ scaled))
-    if norm > max_norm:  # False for a NaN norm: the divergence check then sees the NaN
-        grad = kernels.scale(grad, max_norm / norm)
-    return grad
+    return kernels.clip_to_norm(grad, max_norm)
 
 
 class Optimizer:
