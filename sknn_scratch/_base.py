@@ -120,8 +120,8 @@ def _to_host(array):
 
 
 def _labels_for(y, kernels):
-    """The validated (host) labels or targets ``y`` in ``X``'s library, for the callbacks
-    (labels that are not numbers stay a NumPy array)."""
+    """Host labels or targets ``y`` in the kernels' library and device (for the callbacks,
+    and the classifier's ``predict``); labels that are not numbers stay a NumPy array."""
     if kernels.in_place or y.dtype.kind not in "biuf":
         return y
     return kernels.from_host(y)

@@ -8,15 +8,13 @@ from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._array_api import get_namespace_and_device
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
-from ._base import BaseScratchMLP, outputs_namespace
+from ._base import BaseScratchMLP, _kernels_of, _labels_for, outputs_namespace
 from ._docs import estimator_docstring
-from .core.kernels import to_numpy
 
 _LOSS_DOC = """\
     loss : {"log_loss", "squared_error"}, default="log_loss"
@@ -341,11 +339,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
             Predicted labels (an indicator matrix for multilabel targets).
         """
         outputs = self._forward(X, "predict")
-        labels = self._decode(to_numpy(outputs, outputs_namespace(outputs)))
-        if isinstance(outputs, np.ndarray) or labels.dtype.kind not in "biuf":
-            return labels  # labels that are not numbers stay a NumPy array
-        xp, _, device = get_namespace_and_device(outputs)
-        return xp.asarray(labels, device=device)
+        kernels = _kernels_of(outputs)  # labels are decoded on the host, then go back
+        return _labels_for(self._decode(kernels.to_numpy(outputs)), kernels)
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Probability of each class for each sample of ``X``.
