@@ -9,7 +9,7 @@ from ._onnx import register_onnx_converters, to_onnx
 from ._regressor import ScratchMLPRegressor
 from .core import TrainingDivergedError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ScratchMLPClassifier",
