@@ -12,6 +12,7 @@ trains in that library, on its device, and the targets and weights are moved the
 """
 
 import dataclasses
+import functools
 import math
 import warnings
 from numbers import Integral, Real
@@ -100,6 +101,80 @@ def _kernels_of(X):
             "only. Pass a scipy.sparse matrix, or a dense array (e.g. X.to_dense())."
         )
     return kernels_for(xp, device, is_numpy=_is_numpy_namespace(xp))
+
+
+def _is_complex(values) -> bool:
+    """Whether ``values`` hold complex numbers: an array of any library, a DataFrame or a list."""
+    if values is None:
+        return False
+    dtype = getattr(values, "dtype", None)
+    if dtype is None and hasattr(values, "dtypes"):  # a DataFrame: one dtype per column
+        return any(np.dtype(d).kind == "c" for d in values.dtypes if isinstance(d, np.dtype))
+    if dtype is None:  # a list, or another array-like without a dtype
+        try:
+            return np.iscomplexobj(np.asarray(values))
+        except (TypeError, ValueError):
+            return False  # ragged or odd input: scikit-learn's validation says what is wrong
+    if isinstance(dtype, np.dtype):
+        return dtype.kind == "c"
+    return "complex" in str(dtype).lower()  # torch.complex64, and other libraries' dtypes
+
+
+def _refuse_complex(**inputs) -> None:
+    """Refuse complex input, from any array library, with one message.
+
+    scikit-learn refuses complex NumPy arrays (its message begins the same way), but another
+    library's complex tensor would be cast to a real dtype, its imaginary part dropped with at
+    most a warning.
+    """
+    for name, values in inputs.items():
+        if _is_complex(values):
+            raise ValueError(
+                f"Complex data not supported: {name} holds complex numbers "
+                f"({getattr(values, 'dtype', 'complex')}), which a network of real weights "
+                "cannot take. Pass their real part "
+                f"({name}.real) or their magnitude (abs({name}))"
+                + (", or both as separate features." if name == "X" else ".")
+            )
+
+
+def _library_of(array) -> str:
+    """The array library of ``array`` as a user names it ("numpy", "torch"...), with its
+    device when it is not NumPy."""
+    if isinstance(array, np.ndarray) or sp.issparse(array):
+        return "numpy"
+    library = type(array).__module__.split(".")[0]
+    device = getattr(array, "device", None)
+    return library if device is None else f"{library} (device {device})"
+
+
+def _all_or_nothing(method):
+    """Run a public fitting method so that a failed call leaves the estimator as it was.
+
+    It wraps scikit-learn's fit context, so that an exception raised anywhere in the call
+    (validation, training, a callback at any hook, the callbacks' teardown) reaches the
+    caller unchanged, with the estimator's state put back. The one exception is a training
+    run that diverges in ``fit`` (or in the first ``partial_fit``): the estimator then holds
+    the new network as it was at the start of the failing epoch (see
+    :class:`TrainingDivergedError`). A divergence in a later ``partial_fit`` leaves the
+    estimator, optimizer state included, as before the call.
+    """
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        before = self.__dict__.copy()
+        continuing = method.__name__ == "partial_fit" and hasattr(self, "coefs_")
+        try:
+            return method(self, *args, **kwargs)
+        except TrainingDivergedError:
+            if continuing:
+                self._restore(before)
+            raise
+        except BaseException:
+            self._restore(before)
+            raise
+
+    return call
 
 
 def outputs_namespace(outputs):
@@ -228,6 +303,7 @@ class BaseScratchMLP(
 
     def _validate_X_y(self, X, y, reset, kernels):
         """``X`` in its library and float dtype; ``y`` on the host, where it is encoded."""
+        _refuse_complex(X=X, y=y)
         X, y = validate_data(
             self,
             X,
@@ -250,6 +326,7 @@ class BaseScratchMLP(
         L2 term is ``alpha / total``, so dividing ``alpha`` by the same number (see
         ``_network_spec``) leaves the model and its loss unchanged.
         """
+        _refuse_complex(sample_weight=sample_weight)
         extra = self._extra_sample_weight(y, incremental)
         if sample_weight is None and extra is None:
             return None, 1.0
@@ -319,37 +396,14 @@ class BaseScratchMLP(
             )
         return params
 
-    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
-        """Fit, or leave the estimator as it was: a failed call changes nothing.
-
-        The one exception is a training run that diverges in ``fit`` (or in the first
-        ``partial_fit``): the estimator then holds the new network as it was at the start
-        of the failing epoch (see :class:`TrainingDivergedError`). A divergence in a later
-        ``partial_fit`` leaves the estimator, optimizer state included, as before the call.
-        """
-        before = self.__dict__.copy()
-        continuing = incremental and hasattr(self, "coefs_")
-        try:
-            return self._fit_or_raise(X, y, sample_weight, incremental, classes)
-        except TrainingDivergedError:
-            if continuing:
-                self._restore(before)
-            raise
-        except BaseException:
-            self._restore(before)
-            raise
-
-    # what scikit-learn's callback machinery keeps on the estimator during a call, and tears
-    # down after it: a failed call puts everything else back, but not these
-    _CALL_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
-
     def _restore(self, state):
-        running = {key: self.__dict__[key] for key in self._CALL_STATE if key in self.__dict__}
+        """Put back the attributes a failed call started from (see :func:`_all_or_nothing`)."""
         self.__dict__.clear()
         self.__dict__.update(state)
-        self.__dict__.update(running)
 
-    def _fit_or_raise(self, X, y, sample_weight, incremental, classes):
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        """Fit (or train one more epoch, ``incremental``); the public methods wrap it in
+        :func:`_all_or_nothing`, which puts the estimator back when it raises."""
         if incremental:
             # scikit-learn validates the parameters only on the first partial_fit; a
             # set_params between calls must not slip through (it costs microseconds)
@@ -367,6 +421,8 @@ class BaseScratchMLP(
                 "to stop on. Use fit, or set early_stopping=False."
             )
         kernels = _kernels_of(X)
+        if not reset:
+            self._check_continues_in_its_library(X, kernels, incremental)
         X, y, data, weight_scale = self._prepare_data(
             X, y, sample_weight, reset, incremental, classes, kernels
         )
@@ -398,7 +454,7 @@ class BaseScratchMLP(
             divergence = error
         except BaseException:
             if callbacks is not None:
-                callbacks.close()
+                callbacks.close_after_error()
             raise
 
         # After a divergence the core has put back finite parameters and the optimizer's
@@ -413,6 +469,29 @@ class BaseScratchMLP(
         elif not converged and not incremental:
             self._warn_not_converged(history)
         return self
+
+    def _check_continues_in_its_library(self, X, kernels, incremental):
+        """Training continues in the array library (and on the device) the network lives in.
+
+        A warm-started ``fit`` or a ``partial_fit`` updates the fitted weights (and the
+        optimizer's state) in place; data of another library cannot, so it is refused, as
+        ``predict`` refuses such data while scikit-learn's Array API dispatch is on.
+        """
+        weights = self.coefs_[0]
+        same = kernels.in_place if isinstance(weights, np.ndarray) else (
+            not kernels.in_place and _kernels_of(weights) == kernels
+        )  # fmt: skip
+        if same:
+            return
+        method = "partial_fit" if incremental else "fit"
+        raise ValueError(
+            f"This network lives in {_library_of(weights)}, and {method} got X in "
+            f"{_library_of(X)}: {method} continues training the fitted network, in its own "
+            "array library and on its own device. Pass X in the network's library, move the "
+            "network first with sklearn.utils._array_api.move_estimator_to(estimator, xp, "
+            "device) (inside sklearn.config_context(array_api_dispatch=True)), or fit anew "
+            "with warm_start=False."
+        )
 
     def _prepare_data(self, X, y, sample_weight, reset, incremental, classes, kernels):
         """Validated ``X`` and ``y``, and the :class:`TrainingData` the core trains on.
@@ -675,6 +754,7 @@ class BaseScratchMLP(
         device differs from the one the network was fitted in).
         """
         check_is_fitted(self)
+        _refuse_complex(X=X)
         check_same_namespace(X, self, attribute="_first_weights", method=method)
         kernels = _kernels_of(X)
         X = validate_data(
@@ -737,13 +817,35 @@ class BaseScratchMLP(
         X_new : ndarray of shape (n_samples, hidden_size[-1])
             The activations of the last hidden layer, in the network's dtype.
         """
+        self._check_has_hidden_layer()
+        return self._forward(X, "transform", layer=-2)
+
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
+        """Names of the features :meth:`transform` returns: the last hidden layer's units.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against ``feature_names_in_``; the output names are the estimator's
+            lowercased class name followed by the unit's index.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per unit of the last hidden layer. A network without hidden layers
+            has no such features and raises a ``ValueError``, as :meth:`transform` does.
+        """
+        self._check_has_hidden_layer()
+        return super().get_feature_names_out(input_features)
+
+    def _check_has_hidden_layer(self):
         check_is_fitted(self)
         if len(self.coefs_) < 2:
             raise ValueError(
-                "transform returns the last hidden layer's activations, and this network has "
-                "no hidden layer (hidden_size=()). Fit it with at least one hidden layer."
+                "This network has no hidden layer (hidden_size=()), and transform and "
+                "get_feature_names_out are about the last hidden layer's activations. Fit it "
+                "with at least one hidden layer."
             )
-        return self._forward(X, "transform", layer=-2)
 
     @property
     def _n_features_out(self):

@@ -7,6 +7,8 @@ ends (handing the callbacks the model as it is then), and passes on a callback's
 stop. The core itself never sees scikit-learn.
 """
 
+import contextlib
+
 from .core import EpochHook
 
 
@@ -74,6 +76,13 @@ class EpochCallbacks(EpochHook):
                 "intercepts_": list(estimator.intercepts_),
             },
         )
+
+
+    def close_after_error(self) -> None:
+        """End the tasks of a call that is raising: the callbacks hear that it ended, and
+        the call's own exception, not one a callback raises while hearing it, goes on."""
+        with contextlib.suppress(Exception):
+            self.close()
 
 
 def _fitted_state(params) -> dict:

@@ -13,7 +13,13 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
-from ._base import BaseScratchMLP, _kernels_of, _labels_for, outputs_namespace
+from ._base import (
+    BaseScratchMLP,
+    _all_or_nothing,
+    _kernels_of,
+    _labels_for,
+    outputs_namespace,
+)
 from ._docs import estimator_docstring
 
 _LOSS_DOC = """\
@@ -150,6 +156,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
 
     # ------------------------------------------------------------------ fitting
 
+    @_all_or_nothing
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
@@ -174,6 +181,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         return self._fit(X, y, sample_weight)
 
     @available_if(lambda est: est.solver != "lbfgs")
+    @_all_or_nothing
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self,

@@ -64,6 +64,28 @@ def _network(model, X, ops, opset):
     return a
 
 
+def _graph_labels(classes):
+    """The classes as the graph's label output holds them: int64 for numbers, str for text.
+
+    skl2onnx declares the label output by the same rule (``int64`` when every class is a
+    number or a bool, ``string`` when every class is text), so the graph's labels equal the
+    ones ``predict`` returns. Float classes are whole numbers (a classifier refuses
+    continuous targets), so int64 holds them exactly, unless they are too large for it.
+    (scikit-learn refuses labels that mix numbers and text before a fit.)
+    """
+    classes = np.asarray(classes)
+    values = classes.tolist()
+    if all(isinstance(c, str) for c in values):
+        return classes.astype(str)
+    whole = [int(c) for c in values]  # Python ints: exact, whatever the classes' dtype
+    if whole != values or not all(-(2**63) <= c < 2**63 for c in whole):
+        raise ValueError(
+            f"The classes {values!r} do not fit the int64 labels of an ONNX graph. Encode them "
+            "as smaller integers or as strings (e.g. with LabelEncoder) and refit."
+        )
+    return np.array(whole, dtype=np.int64)
+
+
 def _convert_classifier(scope, operator, container):
     from skl2onnx.algebra import onnx_ops as ops
 
@@ -83,12 +105,8 @@ def _convert_classifier(scope, operator, container):
             )
         proba = ops.OnnxIdentity(outputs, op_version=opset, output_names=[proba_out])
         index = ops.OnnxArgMax(outputs, axis=1, keepdims=0, op_version=opset)
-        classes = np.asarray(model.classes_)
-        if classes.dtype.kind in "iub":
-            classes = classes.astype(np.int64)
-        else:
-            classes = classes.astype(str)
-        label = ops.OnnxGather(classes, index, op_version=opset, output_names=[label_out])
+        labels = _graph_labels(model.classes_)
+        label = ops.OnnxGather(labels, index, op_version=opset, output_names=[label_out])
     label.add_to(scope, container)
     proba.add_to(scope, container)
 

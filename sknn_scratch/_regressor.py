@@ -9,7 +9,7 @@ from sklearn.metrics import d2_absolute_error_score, d2_pinball_score, r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from ._base import BaseScratchMLP, outputs_namespace
+from ._base import BaseScratchMLP, _all_or_nothing, outputs_namespace
 from ._docs import estimator_docstring
 
 _LOSS_DOC = """\
@@ -157,6 +157,7 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         self.max_grad_norm = max_grad_norm
         self.dropout = dropout
 
+    @_all_or_nothing
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
@@ -181,6 +182,7 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         return self._fit(X, y, sample_weight)
 
     @available_if(lambda est: est.solver != "lbfgs")
+    @_all_or_nothing
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None

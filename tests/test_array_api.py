@@ -226,6 +226,68 @@ def test_predicting_in_another_library_than_fit_says_so(digits):
         numpy_fit.predict_proba(torch.asarray(X))
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+@pytest.mark.parametrize("fitted_in", ["torch", "numpy"])
+@pytest.mark.parametrize("dispatch", [True, False])
+def test_continuing_training_in_another_library_says_so_and_changes_nothing(
+    digits, method, fitted_in, dispatch
+):
+    X, y = digits
+    inputs = {"numpy": X, "torch": torch.asarray(X)}
+    other = "numpy" if fitted_in == "torch" else "torch"
+    if other == "torch" and not dispatch:
+        pytest.skip("without dispatch a tensor is NumPy data: continuing in NumPy is allowed")
+    clf = ScratchMLPClassifier(hidden_size=4, epochs=2, warm_start=True, random_state=0)
+    clf.fit(inputs[fitted_in], y)
+    before = pickle.dumps(clf.__dict__)
+    with sklearn.config_context(array_api_dispatch=dispatch):
+        with pytest.raises(ValueError) as error:
+            getattr(clf, method)(inputs[other], y)
+    message = str(error.value)
+    assert f"network lives in {fitted_in}" in message
+    assert f"{method} got X in {other}" in message
+    assert "move_estimator_to" in message and "warm_start=False" in message
+    assert pickle.dumps(clf.__dict__) == before
+    getattr(clf, method)(inputs[fitted_in], y)  # in its own library it trains on
+    assert clf.n_iter_ >= 1
+
+
+COMPLEX_INPUTS = {
+    "torch": lambda X: torch.asarray(X) * (1 + 1j),
+    "numpy": lambda X: X * (1 + 1j),
+    "list": lambda X: (X * (1 + 1j)).tolist(),
+    "scipy.sparse": lambda X: sp.csr_matrix(X * (1 + 1j)),
+}
+
+
+@pytest.mark.parametrize("kind", COMPLEX_INPUTS)
+@pytest.mark.parametrize("dispatch", [True, False])
+def test_complex_input_is_refused_from_every_library_with_one_message(digits, kind, dispatch):
+    X, y = digits
+    X_complex = COMPLEX_INPUTS[kind](X[:40])
+    message = r"^Complex data not supported: X holds complex numbers \(.*complex.*\), which"
+    fitted = ScratchMLPRegressor(hidden_size=3, epochs=2, random_state=0).fit(X[:40], y[:40])
+    with sklearn.config_context(array_api_dispatch=dispatch):
+        for estimator in (ScratchMLPClassifier(epochs=2), ScratchMLPRegressor(epochs=2)):
+            with pytest.raises(ValueError, match=message):
+                estimator.fit(X_complex, y[:40])
+            assert not hasattr(estimator, "coefs_")
+        with pytest.raises(ValueError, match=message):
+            fitted.predict(X_complex)
+
+
+@pytest.mark.parametrize("name", ["y", "sample_weight"])
+@pytest.mark.parametrize("library", ["torch", "numpy"])
+def test_complex_targets_and_weights_are_refused_by_name(digits, name, library):
+    X, y = digits
+    values = {"y": y[:40].astype(float), "sample_weight": np.ones(40)}[name] * (1 + 1j)
+    values = torch.asarray(values) if library == "torch" else values
+    arguments = {"y": y[:40].astype(float), name: values}
+    X = torch.asarray(X[:40]) if library == "torch" else X[:40]
+    with pytest.raises(ValueError, match=rf"^Complex data not supported: {name} holds"):
+        ScratchMLPRegressor(epochs=2).fit(X, **arguments)
+
+
 def test_sparse_input_trains_with_numpy_and_torch_sparse_is_refused(digits):
     X, y = digits
     X_sparse = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0.0))

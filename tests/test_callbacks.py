@@ -47,6 +47,49 @@ class Recorder:
         return self.calls.count((kind, task))
 
 
+class CallbackError(Exception):
+    """What a failing callback raises: the caller must get this very exception."""
+
+
+class Raiser:
+    """A callback that raises at one hook: ``"setup"``, ``"teardown"``, the ``n``-th epoch's
+    ``"begin"`` or ``"end"``, or the whole fit's ``"fit_begin"`` or ``"fit_end"``."""
+
+    def __init__(self, hook, n=1):
+        self.hook, self.n, self.seen = hook, n, 0
+        self.error = CallbackError(f"{hook} {n}")
+
+    def _hear(self, hook, task_name):
+        if task_name == "fit":
+            if self.hook == f"fit_{hook}":
+                raise self.error
+            return
+        if self.hook == hook:
+            self.seen += 1
+            if self.seen == self.n:
+                raise self.error
+
+    def setup(self, estimator, context):
+        if self.hook == "setup":
+            raise self.error
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        self._hear("begin", context.task_name)
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        self._hear("end", context.task_name)
+        return False
+
+    def teardown(self, estimator, context):
+        if self.hook == "teardown":
+            raise self.error
+
+
+def state_of(estimator) -> bytes:
+    """The estimator's state, bit for bit, without its callbacks (which count what they saw)."""
+    return pickle.dumps({k: v for k, v in estimator.__dict__.items() if k != "_skl_callbacks"})
+
+
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)
@@ -169,6 +212,35 @@ def test_progress_bar_over_a_grid_search_with_two_jobs(digits, capsys):
     out = capsys.readouterr().out
     assert "GridSearchCV - fit" in out and "ScratchMLPClassifier - fit" in out
     assert search.best_estimator_.n_iter_ == 3
+
+
+HOOKS = ["setup", "fit_begin", "begin", "end", "fit_end", "teardown"]
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_callbacks_exception_reaches_the_caller_and_changes_nothing(
+    digits, hook, solver, method
+):
+    if method == "partial_fit" and solver == "lbfgs":
+        pytest.skip("L-BFGS has no partial_fit")
+    X, y = digits
+    clf = ScratchMLPClassifier(hidden_size=6, solver=solver, epochs=3, tol=0, random_state=0)
+    _fit(clf.set_params(warm_start=True), X[:200], y[:200])
+    before = state_of(clf)
+    raiser = Raiser(hook)  # at the first epoch: nothing of the call has been saved yet
+    clf.set_callbacks(raiser)
+    with pytest.raises(CallbackError) as caught:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            getattr(clf, method)(X[200:], y[200:])
+    assert caught.value is raiser.error
+    assert state_of(clf) == before
+    fresh = ScratchMLPClassifier(hidden_size=6, solver=solver, epochs=3, random_state=0)
+    with pytest.raises(CallbackError):
+        _fit(fresh.set_callbacks(Raiser(hook)), X, y)
+    assert not hasattr(fresh, "coefs_")  # a first fit that fails leaves it unfitted
 
 
 def test_callbacks_survive_pickle_and_clone(digits):

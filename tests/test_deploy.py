@@ -102,6 +102,47 @@ def test_onnx_graph_predicts_as_the_classifier(iris, activation, kind):
     np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
 
 
+LABEL_KINDS = {
+    "int": lambda y: y,
+    "float": lambda y: y.astype(float),  # 0.0 / 1.0 / 2.0: the commonest targets
+    "float-binary": lambda y: (y == 1).astype(float),
+    "bool": lambda y: y == 1,
+    "int8": lambda y: (y * 3 - 4).astype(np.int8),
+    "large-uint64": lambda y: (np.uint64(2**62) + y.astype(np.uint64)),
+    "str": lambda y: np.array(["setosa", "versicolor", "virginica"])[y],
+    "object-str": lambda y: np.array(["a", "bb", "ccc"], dtype=object)[y],
+}
+
+
+@pytest.mark.parametrize("kind", LABEL_KINDS)
+def test_onnx_graph_of_every_label_kind_loads_and_returns_predicts_labels(iris, kind):
+    pytest.importorskip("skl2onnx")
+    from skl2onnx import to_onnx as skl2onnx_to_onnx
+
+    X, y = iris
+    y = LABEL_KINDS[kind](y)
+    model = ScratchMLPClassifier(hidden_size=5, epochs=30, random_state=0).fit(X, y)
+    labels, proba = _run_onnx(model, X)
+    np.testing.assert_array_equal(labels, model.predict(X))
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
+    # skl2onnx's own entry point, with its default ZipMap of the probabilities, loads too
+    import onnxruntime as ort
+
+    graph = skl2onnx_to_onnx(model, X[:2].astype(np.float32))
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    zipped_labels = session.run(None, {session.get_inputs()[0].name: X.astype(np.float32)})[0]
+    np.testing.assert_array_equal(zipped_labels, model.predict(X))
+
+
+def test_onnx_export_of_labels_a_graph_cannot_hold_says_what_to_do(iris):
+    pytest.importorskip("skl2onnx")
+    X, y = iris
+    huge = np.array([0, 1, 2**64 - 1], dtype=np.uint64)[y]  # past int64's range
+    model = ScratchMLPClassifier(hidden_size=3, epochs=2, random_state=0).fit(X, huge)
+    with pytest.raises(ValueError, match="do not fit the int64 labels"):
+        to_onnx(model, X[:2])
+
+
 @pytest.mark.parametrize("loss", ["squared_error", "poisson", "absolute_error"])
 @pytest.mark.parametrize("activation", ["relu", "gelu", "softplus"])
 def test_onnx_graph_predicts_as_the_regressor(diabetes, loss, activation):

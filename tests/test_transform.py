@@ -65,3 +65,18 @@ def test_transform_needs_a_fitted_network_with_a_hidden_layer(iris):
     linear = fit_quietly(ScratchMLPClassifier(hidden_size=(), epochs=5), X, y)
     with pytest.raises(ValueError, match="no hidden layer"):
         linear.transform(X)
+
+
+@pytest.mark.parametrize("Estimator", [ScratchMLPClassifier, ScratchMLPRegressor])
+def test_feature_names_and_transform_refuse_a_network_without_hidden_layers_alike(
+    iris, Estimator
+):
+    X, y = iris
+    linear = fit_quietly(Estimator(hidden_size=(), epochs=5, random_state=0), X, y)
+    with pytest.raises(ValueError, match="no hidden layer") as transform_error:
+        linear.transform(X)
+    with pytest.raises(ValueError, match="no hidden layer") as names_error:
+        linear.get_feature_names_out()
+    assert str(names_error.value) == str(transform_error.value)
+    with pytest.raises(NotFittedError):
+        Estimator(hidden_size=()).get_feature_names_out()

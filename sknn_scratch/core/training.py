@@ -397,10 +397,10 @@ def train_stochastic(
     stopped = False
     try:
         for _ in range(plan.epochs):
+            saved.save()  # before the hooks: a hook that raises leaves this epoch to undo
             for hook in hooks:
                 hook.epoch_begin(history)
             started = time.perf_counter()
-            saved.save()
             order = plan.rng.permutation(n_samples) if shuffle else None
             loss_sum = _descend_one_epoch(
                 params, spec, batches, order, optimizer, workspace, grads, dropout
