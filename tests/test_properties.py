@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
@@ -168,6 +168,13 @@ def _bad_refits(X, y):
         "other classes": ({}, (X, np.where(y == 0, 5, y)), {}),
         "fewer features": ({}, (X[:, :2], y), {}),
         "empty X": ({}, (X[:0], y[:0]), {}),
+        "complex X": ({}, (X * (1 + 1j), y), {}),
+        "complex sample_weight": ({}, (X, y), {"sample_weight": np.ones(len(y)) * 1j}),
+        "dropout out of range": ({"dropout": 1.0}, (X, y), {}),
+        "unknown activation": ({"activation": "swish"}, (X, y), {}),
+        "zero max_grad_norm": ({"max_grad_norm": 0.0}, (X, y), {}),
+        "negative warmup_epochs": ({"warmup_epochs": -1}, (X, y), {}),
+        "unknown schedule": ({"learning_rate_schedule": "step"}, (X, y), {}),
     }
 
 
@@ -231,3 +238,147 @@ def test_misaligned_input_trains_exactly_as_aligned(seed, offset, dtype):
     assert all(
         np.array_equal(u, v) for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_)
     )
+
+
+class _CallbackError(Exception):
+    pass
+
+
+class _RaiseAt:
+    """A callback that raises at the ``n``-th call of one hook (``"setup"``, ``"begin"``,
+    ``"end"`` or ``"teardown"``, over the fit's task and its epochs alike)."""
+
+    def __init__(self, hook, n):
+        self.hook, self.n, self.calls = hook, n, 0
+        self.error = _CallbackError(f"{hook} #{n}")
+
+    def _hear(self, hook):
+        if hook == self.hook:
+            self.calls += 1
+            if self.calls == self.n:
+                raise self.error
+
+    def setup(self, estimator, context):
+        self._hear("setup")
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        self._hear("begin")
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        self._hear("end")
+        return False
+
+    def teardown(self, estimator, context):
+        self._hear("teardown")
+
+
+_FEATURES = {
+    "plain": {},
+    "dropout": {"dropout": 0.3},
+    "early stopping": {"early_stopping": True, "validation_fraction": 0.25},
+    "cosine and clipping": {"learning_rate_schedule": "cosine", "max_grad_norm": 0.5},
+    "adaptive": {"learning_rate_schedule": "adaptive", "solver": "sgd"},
+    "class weights": {"class_weight": {0: 2.0, 1: 0.5}},
+}
+
+
+def _state(estimator):
+    return pickle.dumps({k: v for k, v in estimator.__dict__.items() if k != "_skl_callbacks"})
+
+
+@PROPERTY_SETTINGS
+@given(
+    seed=st.integers(0, 2**16),
+    hook=st.sampled_from(["setup", "begin", "end", "teardown"]),
+    n=st.integers(1, 6),
+    solver=st.sampled_from(["sgd", "adam", "lbfgs"]),
+    method=st.sampled_from(["fit", "partial_fit"]),
+    fitted=st.booleans(),
+    feature=st.sampled_from(sorted(_FEATURES)),
+    classifier=st.booleans(),
+)
+def test_a_callback_raising_at_any_hook_and_epoch_reaches_the_caller_and_changes_nothing(
+    seed, hook, n, solver, method, fitted, feature, classifier
+):
+    params = dict(_FEATURES[feature])
+    solver = params.pop("solver", solver)
+    assume(not (method == "partial_fit" and solver == "lbfgs"))  # L-BFGS has no partial_fit
+    assume(not (method == "partial_fit" and params.get("early_stopping")))
+    assume(not (solver == "lbfgs" and params.get("dropout")))
+    assume(classifier or "class_weight" not in params)
+    X, y_class, y_count = _data(seed)
+    y = y_class if classifier else y_count
+    Estimator = ScratchMLPClassifier if classifier else ScratchMLPRegressor
+    estimator = Estimator(
+        hidden_size=4, solver=solver, epochs=4, tol=0, warm_start=True, random_state=seed,
+        **params,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if fitted:
+            estimator.fit(X, y)
+        before = _state(estimator)
+        raiser = _RaiseAt(hook, n)
+        estimator.set_callbacks(raiser)
+        extra = {"classes": np.unique(y)} if classifier and method == "partial_fit" else {}
+        try:
+            getattr(estimator, method)(X[::-1], y[::-1], **extra)
+        except _CallbackError as error:
+            assert error is raiser.error  # the callback's own exception, unchanged
+            assert _state(estimator) == before
+            event("the callback raised")
+            return
+    assert raiser.calls < n  # the hook never came round n times: the call went through
+
+
+@PROPERTY_SETTINGS
+@given(
+    seed=st.integers(0, 2**16),
+    hidden_size=st.sampled_from([(), 3, (4, 2)]),
+    classifier=st.booleans(),
+)
+def test_transform_and_feature_names_agree_on_any_network(seed, hidden_size, classifier):
+    X, y_class, y_count = _data(seed)
+    Estimator = ScratchMLPClassifier if classifier else ScratchMLPRegressor
+    estimator = Estimator(hidden_size=hidden_size, epochs=2, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X, y_class if classifier else y_count)
+    outcomes = []
+    for call in (
+        lambda: estimator.transform(X).shape[1],
+        lambda: len(estimator.get_feature_names_out()),
+    ):
+        try:
+            outcomes.append(call())
+        except ValueError as error:
+            outcomes.append(str(error))
+    assert outcomes[0] == outcomes[1]
+    assert isinstance(outcomes[0], str) == (hidden_size == ())
+
+
+_LABEL_SETS = st.one_of(
+    st.lists(st.integers(-(2**63), 2**63 - 1), min_size=2, max_size=3, unique=True),
+    st.lists(st.integers(-(2**40), 2**40).map(float), min_size=2, max_size=3, unique=True),
+    st.just([False, True]),
+    st.lists(st.text(min_size=1, max_size=4), min_size=2, max_size=3, unique=True),
+)
+
+
+@settings(PROPERTY_SETTINGS, max_examples=25)
+@given(seed=st.integers(0, 2**16), labels=_LABEL_SETS)
+def test_an_onnx_graph_returns_the_labels_predict_returns(seed, labels):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    from sknn_scratch import to_onnx
+
+    X = _data(seed, n_samples=30)[0]
+    y = np.array(labels)[np.arange(30) % len(labels)]
+    clf = ScratchMLPClassifier(hidden_size=3, epochs=3, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    session = ort.InferenceSession(to_onnx(clf, X[:2]).SerializeToString())
+    graph_labels = session.run(None, {session.get_inputs()[0].name: X.astype(np.float32)})[0]
+    predicted = clf.predict(X)
+    assert graph_labels.tolist() == predicted.tolist()
