@@ -54,7 +54,6 @@ from .core import (
     TrainingHistory,
     Validation,
     initialize_parameters,
-    make_loss,
     make_optimizer,
     predict,
     train_lbfgs,
@@ -238,7 +237,7 @@ class BaseScratchMLP(
 
     Not meant to be used directly. Subclasses provide ``__init__`` (scikit-learn reads the
     parameter names from its signature, so each estimator spells out its own), the target
-    encoding (``_encode_y``), the output layer (``_output_activation``) and the validation
+    encoding (``_encode_y``), the loss with its output link (``_get_loss``) and the validation
     score (``_score_outputs``).
     """
 
@@ -280,12 +279,9 @@ class BaseScratchMLP(
         """Validate ``y`` and return it as a 2-D float array of network targets."""
         raise NotImplementedError
 
-    def _output_activation(self) -> str:
+    def _get_loss(self):
+        """The loss object (:mod:`.core.losses`), which owns the output layer's activation."""
         raise NotImplementedError
-
-    def _loss_parameter(self):
-        """The loss's parameter (see ``NetworkSpec.loss_parameter``), or None."""
-        return None
 
     def _score_outputs(self, y_true, outputs, sample_weight) -> float:
         """Accuracy or R² of the network's ``outputs`` (for early stopping)."""
@@ -374,7 +370,7 @@ class BaseScratchMLP(
         return NetworkSpec(
             layer_sizes=tuple(layer_sizes),
             hidden_activation=self.activation,
-            loss=make_loss(self.loss, self._output_activation(), self._loss_parameter()),
+            loss=self._get_loss(),
             alpha=float(self.alpha) / weight_scale,
             dropout=float(self.dropout),
         )

@@ -21,6 +21,7 @@ from ._base import (
     outputs_namespace,
 )
 from ._docs import estimator_docstring
+from .core import make_loss
 
 _LOSS_DOC = """\
     loss : {"log_loss", "squared_error"}, default="log_loss"
@@ -281,8 +282,11 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                 "(classes=...), or refit with warm_start=False."
             )
 
-    def _output_activation(self):
-        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "sigmoid"
+    def _get_loss(self):
+        """The loss for the target's kind: a softmax output for multiclass targets (categorical
+        log-loss), one sigmoid unit per label otherwise (binary log-loss)."""
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        return make_loss(self.loss, "softmax" if multiclass else "sigmoid")
 
     def _extra_sample_weight(self, y, incremental):
         if self.class_weight is None:

@@ -11,6 +11,7 @@ from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseScratchMLP, _all_or_nothing, outputs_namespace
 from ._docs import estimator_docstring
+from .core import make_loss
 
 _LOSS_DOC = """\
     loss : {"squared_error", "poisson", "absolute_error", "huber", "quantile"}, \
@@ -214,16 +215,11 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
             )
         return y.reshape(len(y), -1)
 
-    def _output_activation(self):
-        return "exp" if self.loss == "poisson" else "identity"
-
-    def _loss_parameter(self):
-        """The loss's parameter for the network: ``huber_delta``, ``quantile`` or None."""
-        if self.loss == "huber":
-            return float(self.huber_delta)
-        if self.loss == "quantile":
-            return float(self.quantile)
-        return None
+    def _get_loss(self):
+        """The loss with its own link (``exp`` for Poisson, the identity otherwise) and its
+        parameter: ``huber_delta`` or ``quantile``."""
+        parameter = {"huber": self.huber_delta, "quantile": self.quantile}.get(self.loss)
+        return make_loss(self.loss, parameter=None if parameter is None else float(parameter))
 
     def _score_outputs(self, y_true, outputs, sample_weight):
         if y_true.ndim == 1:

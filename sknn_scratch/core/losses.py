@@ -23,10 +23,13 @@ The last three are the robust losses; they pair with the identity output only, a
 ``delta`` and the quantile's ``q`` are the loss's parameter.
 
 Each loss is an object that owns its output link (the output layer's activation, ``link``):
-it gives the batch's loss from the logits and outputs (:meth:`Loss.value`) and the gradient
-with respect to the logits (:meth:`Loss.output_delta`). The estimator builds one with
-:func:`make_loss` and hands it down; nothing below asks for a loss by name. Adding a loss is
-a class here and its entry in :data:`LOSSES`.
+binary and categorical log-loss are two objects (a sigmoid and a softmax output), the
+Poisson loss carries its ``exp``, the robust losses their identity; only the squared error
+is written for several links (the tutorial pairs it with a sigmoid output). A loss gives the
+batch's loss from the logits and outputs (:meth:`Loss.value`) and the gradient with respect
+to the logits (:meth:`Loss.output_delta`). The estimator builds one with :func:`make_loss`
+and hands it down; nothing below asks for a loss by name. Adding a loss is a class here and
+its entry in :data:`LOSSES`.
 
 Every method takes the kernels of the arrays' library (:mod:`.kernels`) and otherwise uses
 only the Array API standard's functions (``xp = kernels.xp``: ``numpy`` itself, or torch,
@@ -53,8 +56,9 @@ class Loss:
 
     Parameters
     ----------
-    link : str
-        The output layer's activation (one of ``links``).
+    link : str, optional
+        The output layer's activation: one of ``links``, the first by default (most losses
+        have one link only).
     parameter : float or None
         The loss's parameter (Huber's ``delta``, the quantile ``q``); None for a loss that
         takes none, or for its default.
@@ -62,12 +66,13 @@ class Loss:
 
     name = ""
     links: tuple = ()
-    """The output activations this loss may be paired with."""
+    """The output activations this loss is written for; the first is its own."""
     parameter_name = None
     default_parameter = None
     allowed = ""
 
-    def __init__(self, link, parameter=None):
+    def __init__(self, link=None, parameter=None):
+        link = self.links[0] if link is None else link
         if link not in self.links:
             raise ValueError(
                 f"The {self.name!r} loss cannot be used with a {link!r} output layer; use one "
@@ -151,21 +156,32 @@ class SquaredError(Loss):
         return kernels.derivative(self.link, outputs, residual), 2.0 / n_outputs
 
 
-class LogLoss(Loss):
-    """Cross-entropy, computed from the logits so that it stays finite for any ``z``.
+class BinaryLogLoss(Loss):
+    """Cross-entropy of sigmoid units (binary and multilabel targets), from the logits.
 
-    For a sigmoid unit ``-[y log p + (1 - y) log(1 - p)] = softplus(z) - y z``; for a softmax
-    row ``-sum_k y_k log p_k = logsumexp(z) - sum_k y_k z_k`` (the rows of ``y`` sum to one).
+    ``-[y log p + (1 - y) log(1 - p)] = softplus(z) - y z``, finite for any ``z``. With the
+    sigmoid link its gradient with respect to ``z`` is ``p - y`` (:meth:`Loss.output_delta`).
     """
 
-    name, links = "log_loss", ("sigmoid", "softmax")
+    name, links = "log_loss", ("sigmoid",)
 
     def per_sample(self, kernels, Y, logits, outputs):
         xp = kernels.xp
-        if self.link == "softmax":
-            return logsumexp_rows(kernels, logits) - kernels.row_dot(Y, logits)
         softplus = xp.logaddexp(xp.zeros_like(logits), logits)
         return xp.sum(softplus, axis=1) - kernels.row_dot(Y, logits)
+
+
+class CategoricalLogLoss(Loss):
+    """Cross-entropy of a softmax output (multiclass targets), from the logits.
+
+    ``-sum_k y_k log p_k = logsumexp(z) - sum_k y_k z_k`` (the rows of ``y`` sum to one),
+    finite for any ``z``; its gradient with respect to ``z`` is ``p - y``.
+    """
+
+    name, links = "log_loss", ("softmax",)
+
+    def per_sample(self, kernels, Y, logits, outputs):
+        return logsumexp_rows(kernels, logits) - kernels.row_dot(Y, logits)
 
 
 def logsumexp_rows(kernels, z):
@@ -180,7 +196,10 @@ def logsumexp_rows(kernels, z):
 
 
 class Poisson(Loss):
-    """Half the Poisson deviance, ``y log(y / p) - y + p``, with the log link ``log p = z``."""
+    """Half the Poisson deviance, ``y log(y / p) - y + p``, with its log link: ``p = exp(z)``.
+
+    Its gradient with respect to ``z`` is ``(p - y) / n_outputs``.
+    """
 
     name, links = "poisson", ("exp",)
 
@@ -249,15 +268,28 @@ class Quantile(Loss):
 
 
 LOSSES = {
-    cls.name: cls for cls in (SquaredError, LogLoss, Poisson, AbsoluteError, Huber, Quantile)
+    "squared_error": (SquaredError,),
+    "log_loss": (BinaryLogLoss, CategoricalLogLoss),
+    "poisson": (Poisson,),
+    "absolute_error": (AbsoluteError,),
+    "huber": (Huber,),
+    "quantile": (Quantile,),
 }
+"""The loss objects of each name, one per link they are written for."""
 
-OUTPUT_ACTIVATIONS = {name: cls.links for name, cls in LOSSES.items()}
+OUTPUT_ACTIVATIONS = {
+    name: tuple(link for cls in classes for link in cls.links) for name, classes in LOSSES.items()
+}
 """Which output activations each loss may be paired with."""
 
-ROBUST_LOSSES = ("absolute_error", "huber", "quantile")
 
+def make_loss(name, link=None, parameter=None) -> Loss:
+    """The loss called ``name`` for the output activation ``link`` (and its parameter).
 
-def make_loss(name, link, parameter=None) -> Loss:
-    """The loss called ``name`` with the output activation ``link`` (and its parameter)."""
-    return LOSSES[name](link, parameter)
+    ``link`` picks between the objects of one name (``"sigmoid"``: binary log-loss,
+    ``"softmax"``: categorical); without it, the loss's own link (``exp`` for Poisson,
+    ``identity`` for the squared error and the robust losses).
+    """
+    classes = LOSSES[name]
+    matching = [cls for cls in classes if link in cls.links]
+    return (matching or classes)[0](link, parameter)
