@@ -47,6 +47,7 @@ from .core import (
     LearningRateSchedule,
     NetworkSpec,
     NoImprovement,
+    Optimizer,
     Parameters,
     PrintEpochs,
     TrainingData,
@@ -60,7 +61,7 @@ from .core import (
     train_stochastic,
 )
 from .core.activations import HIDDEN_ACTIVATIONS
-from .core.kernels import NUMPY, kernels_for, to_numpy
+from .core.kernels import kernels_for, to_numpy
 
 
 def _hidden_layer_sizes(hidden_size) -> tuple:
@@ -207,19 +208,6 @@ def _float_dtypes(kernels):
         return (np.float64, np.float32)
     half = getattr(kernels.xp, "float16", None)
     return tuple(d for d in supported_float_dtypes(kernels.xp, kernels.device) if d != half)
-
-
-def _optimizer_from(saved):
-    """An optimizer holding the state ``__getstate__`` saved (for ``partial_fit`` to resume
-    from); its hyper-parameters are the estimator's, read when the next call builds its own."""
-    kernels = NUMPY if saved["library"] is None else saved["library"]
-    arrays = [value for value in saved["state"].values() if hasattr(value, "shape")]
-    optimizer = make_optimizer(
-        saved["solver"], arrays[0].shape[0], arrays[0].dtype, kernels,
-        learning_rate=saved["learning_rate"],
-    )  # fmt: skip
-    optimizer.restore(saved["state"])
-    return optimizer
 
 
 class TrainingDivergedWarning(ConvergenceWarning):
@@ -631,20 +619,9 @@ class BaseScratchMLP(
         if isinstance(state.get("_history"), TrainingHistory):
             state["_history"] = dataclasses.asdict(state["_history"])
         optimizer = state.get("_optimizer")
-        if optimizer is not None and not isinstance(optimizer, dict):
-            saved = optimizer.state()
-            library = None if optimizer.kernels.in_place else optimizer.kernels
-            if library is not None and isinstance(self.coefs_[0], np.ndarray):
-                # the network was moved to NumPy (move_estimator_to): its optimizer follows
-                saved = {k: optimizer.kernels.to_numpy(v) if hasattr(v, "shape") else v
-                         for k, v in saved.items()}  # fmt: skip
-                library = None
-            state["_optimizer"] = {
-                "solver": type(optimizer).__name__.lower(),  # "sgd" or "adam"
-                "learning_rate": optimizer.learning_rate,
-                "state": saved,
-                "library": library,
-            }
+        if isinstance(optimizer, Optimizer):
+            # a network moved to NumPy (move_estimator_to) takes its optimizer along
+            state["_optimizer"] = optimizer.to_dict(on_host=isinstance(self.coefs_[0], np.ndarray))
         return state
 
     def __setstate__(self, state):
@@ -652,7 +629,7 @@ class BaseScratchMLP(
         if isinstance(state.get("_history"), dict):
             state["_history"] = TrainingHistory(**state["_history"])
         if isinstance(state.get("_optimizer"), dict):
-            state["_optimizer"] = _optimizer_from(state["_optimizer"])
+            state["_optimizer"] = Optimizer.from_dict(state["_optimizer"])
         super().__setstate__(state)
 
     # ------------------------------------------------------------------ derived attributes

@@ -33,7 +33,7 @@ from .network import (
     loss_and_gradient,
     predict,
 )
-from .optimizers import SGD, Adam, LearningRateSchedule, make_optimizer
+from .optimizers import SGD, Adam, LearningRateSchedule, Optimizer, make_optimizer
 from .training import (
     EpochHook,
     EpochPlan,
@@ -61,6 +61,7 @@ __all__ = [
     "NetworkSpec",
     "NoImprovement",
     "NumpyKernels",
+    "Optimizer",
     "Parameters",
     "PrintEpochs",
     "TrainingData",

@@ -102,6 +102,9 @@ class Optimizer:
         The parameters' array library and device, where the state lives too.
     """
 
+    solver = ""
+    """The name the estimators' ``solver`` parameter gives this optimizer."""
+
     def __init__(self, n_params, learning_rate, dtype=np.float64, max_grad_norm=None,
                  kernels=NUMPY):  # fmt: skip
         self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
@@ -126,6 +129,37 @@ class Optimizer:
                 setattr(self, name, self.kernels.assign(current, value))
             else:
                 setattr(self, name, type(current)(value))
+
+    def to_dict(self, on_host=False) -> dict:
+        """This optimizer as plain data, for pickle or skops: its solver's name, its learning
+        rate and its :meth:`state`; ``library`` is None for NumPy, else the kernels the state
+        lives in. ``on_host`` gives the state as NumPy arrays (for a network moved to NumPy).
+        :meth:`from_dict` builds the optimizer back."""
+        state, library = self.state(), None if self.kernels.in_place else self.kernels
+        if on_host and library is not None:
+            state = {
+                name: library.to_numpy(v) if hasattr(v, "shape") else v
+                for name, v in state.items()
+            }
+            library = None
+        return {
+            "solver": self.solver,
+            "learning_rate": self.learning_rate,
+            "state": state,
+            "library": library,
+        }
+
+    @staticmethod
+    def from_dict(saved: dict) -> "Optimizer":
+        """The optimizer :meth:`to_dict` saved, holding its state (what ``partial_fit``
+        resumes from); its other hyper-parameters are set when the next call builds its own."""
+        kernels = NUMPY if saved["library"] is None else saved["library"]
+        arrays = [value for value in saved["state"].values() if hasattr(value, "shape")]
+        optimizer = OPTIMIZERS[saved["solver"]](
+            arrays[0].shape[0], saved["learning_rate"], dtype=arrays[0].dtype, kernels=kernels
+        )
+        optimizer.restore(saved["state"])
+        return optimizer
 
     def is_finite(self) -> bool:
         """Whether every number of the state is finite (Adam's squared gradients can overflow
@@ -190,6 +224,7 @@ class SGD(Optimizer):
         self.nesterov = nesterov
         self.velocity = kernels.zeros(n_params, dtype)
 
+    solver = "sgd"
     _state = ("velocity",)
 
     def step(self, params, grad):
@@ -232,6 +267,7 @@ class Adam(Optimizer):
         self.m_scaled = kernels.zeros(n_params, dtype)
         self.v_scaled = kernels.zeros(n_params, dtype)
 
+    solver = "adam"
     _state = ("t", "m_scaled", "v_scaled")
 
     def step(self, params, grad):
@@ -249,7 +285,7 @@ class Adam(Optimizer):
         return params
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+OPTIMIZERS = {cls.solver: cls for cls in (SGD, Adam)}
 
 _OPTIONS = {
     "sgd": ("max_grad_norm", "momentum", "nesterov"),
