@@ -5,8 +5,8 @@ shared memory hand arrays over) holds the same values as an aligned one, but its
 aligned to its item size (``X.flags.aligned`` is False). On such an array NumPy's
 ``np.take(X, index, axis=0, out=buffer, mode="clip")``, which gathers each mini-batch in the
 training loop (``NumpyKernels.take_rows`` in ``sknn_scratch/core/kernels.py``), first copies
-the whole array: a copy of ``X`` per batch. The training loop now makes one aligned copy of a
-misaligned ``X`` per fit (``_aligned``). This script measures, side by side:
+the whole array: a copy of ``X`` per batch. The training loop therefore makes one aligned copy
+of a misaligned ``X`` per fit (``_aligned``). This script measures, side by side:
 
 1. ``ScratchMLPRegressor(hidden_size=10, random_state=0).partial_fit(X, y)`` (one epoch of
    adam, batches of 200) on 200 000 x 50 float64, with ``X`` aligned and with the same values

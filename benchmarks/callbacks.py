@@ -7,8 +7,8 @@ The same fit (``ScratchMLPClassifier``, Adam, batches of 200, float64) is timed 
 * ``ProgressBar()`` (when rich is installed), its output thrown away;
 * ``ScoringMonitor(scoring="accuracy")`` on the training data: a prediction over the
   training data after every epoch, the price of a per-epoch score;
-* with ``--baseline DIR``: the same fit with the package found in ``DIR`` (a checkout from
-  before callback support), for "no callback" against "no callback support".
+* with ``--baseline DIR``: the same fit with the package found in ``DIR`` (another checkout
+  of the package), timed in the same rounds.
 
 Each round fits every variant once, in an order that rotates between rounds; the table gives
 the median time per epoch over the rounds and its ratio to the fit without callbacks, so that
@@ -96,9 +96,7 @@ def variants(baseline):
     except ImportError:
         pass
     if baseline is not None:
-        found["no callback support (baseline)"] = lambda epochs: baseline(
-            epochs=epochs, **PARAMS
-        )
+        found["the package in DIR, no callback"] = lambda epochs: baseline(epochs=epochs, **PARAMS)
     return found
 
 

@@ -16,7 +16,7 @@ threads are limited with threadpoolctl (``--threads``, default 1; see ``throughp
 Usage::
 
     python benchmarks/small_data.py                       # writes results/small_data.md
-    python benchmarks/small_data.py --out small_data_before
+    python benchmarks/small_data.py --out small_data_mine    # results/small_data_mine.md
     python benchmarks/small_data.py --quick               # fewer rounds, prints only
 """
 

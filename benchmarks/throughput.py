@@ -23,7 +23,7 @@ floor is timed in the same round. The tables give medians over rounds.
   ``ours / ours-torch`` how many times our NumPy throughput (on the CPU) ours-torch reaches.
   On CUDA, the device is synchronised before and after every timed fit.
 * ours-before (``--baseline DIR``): ``ScratchMLPClassifier`` of another checkout of the package
-  (``DIR`` holds its ``sknn_scratch/``, e.g. the core before the Array API redesign), imported
+  (``DIR`` holds its ``sknn_scratch/``), imported
   under the name ``sknn_scratch_baseline`` and timed in the same rounds as ours.
 * speedup: scikit-learn's s/epoch divided by ours.
 * accuracy: on held-out data after the timed epochs (same epochs, same data for all).
@@ -47,8 +47,8 @@ Usage::
     python benchmarks/throughput.py                 # headline + grid + predict_proba, ~12 min
     python benchmarks/throughput.py --quick         # fewer rounds and configs: *_quick.md
     python benchmarks/throughput.py --config n_samples=20000,hidden=256-256,dtype=float32
-    python benchmarks/throughput.py --out throughput_before   # results/throughput_before.{md,png}
-    python benchmarks/throughput.py --baseline ../before --config ... --out throughput_array_api
+    python benchmarks/throughput.py --out mine        # results/mine.{md,png}
+    python benchmarks/throughput.py --baseline DIR --config ... --out compared   # + ours-before
     python benchmarks/throughput.py --large         # 1 000 000 x 100: ours, ours-torch, torch
     python benchmarks/throughput.py --device cuda --config n_samples=20000,dtype=float32 --large
 
@@ -704,6 +704,15 @@ def predict_table(results):
     return markdown_table(head, rows)
 
 
+# the chart's legend, in words: the tables keep their short column names
+PLOT_LABELS = {
+    "ours": "sknn_scratch (with Numba)",
+    "ours-numpy": "sknn_scratch (NumPy only)",
+    "sklearn": "scikit-learn MLPClassifier",
+    "torch": "PyTorch (same network, hand-written loop)",
+}
+
+
 def plot(results, path):
     import matplotlib
 
@@ -712,27 +721,60 @@ def plot(results, path):
 
     names = floor_table_names(measured(results, FITTERS))
     dtypes = sorted({r["cfg"].dtype for r in results}, reverse=True)
-    fig, axes = plt.subplots(len(dtypes), 1, figsize=(13, 4.2 * len(dtypes)), squeeze=False)
+    fig, axes = plt.subplots(len(dtypes), 1, figsize=(12, 4.6 * len(dtypes)), squeeze=False)
     for ax, dtype in zip(axes[:, 0], dtypes):
         rows = [r for r in results if r["cfg"].dtype == dtype]
         x = np.arange(len(rows))
         width = 0.8 / len(names)
         for k, name in enumerate(names):
             share = [100 * r["time"]["floor"] / r["time"].get(name, math.nan) for r in rows]
-            ax.bar(x + (k - (len(names) - 1) / 2) * width, share, width, label=name)
+            label = PLOT_LABELS.get(name, name)
+            ax.bar(x + (k - (len(names) - 1) / 2) * width, share, width, label=label)
         ax.axhline(80, color="k", linestyle="--", linewidth=1, label="80% of the floor")
         ax.set_xticks(x)
         ax.set_xticklabels(
             ["\n".join(r["cfg"].cells()[:3]) for r in rows],
-            fontsize=7,
+            fontsize=8,
         )
+        ax.set_xlabel("training configuration: samples, hidden layers, solver")
         ax.set_ylabel("% of the matrix-product floor")
         ax.set_ylim(0, 105)
         ax.set_title(f"Training throughput, {dtype} (higher is better)")
-        ax.legend(loc="upper right", fontsize=8, ncol=len(names) + 1)
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=10, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def results_from_markdown(text):
+    """The training results of a results file's "time per epoch" tables, to plot them again."""
+    results = []
+    for section in text.split("\n## ")[1:]:
+        heading = section.splitlines()[0]
+        if not heading.endswith(": time per epoch"):
+            continue
+        lines = [line for line in section.splitlines() if line.startswith("|")]
+        head = [cell.strip() for cell in lines[0].strip("|").split("|")]
+        for line in lines[2:]:
+            cells = dict(zip(head, (cell.strip() for cell in line.strip("|").split("|"))))
+            hidden = tuple(int(n) for n in cells["hidden"].strip("(,)").split(","))
+            cfg = Config(
+                int(cells["n_samples"]),
+                hidden,
+                cells["solver"],
+                cells["dtype"],
+                int(cells["epochs"]),
+            )
+            times = {}
+            for column, value in cells.items():
+                if column.endswith(" s/epoch") and value not in ("", "-"):
+                    number, unit = value.split()
+                    times[column.removesuffix(" s/epoch")] = float(number) * (
+                        1e-3 if unit == "ms" else 1.0
+                    )
+            results.append({"cfg": cfg, "time": times})
+    return results
 
 
 def load_average():
@@ -939,14 +981,24 @@ def main(argv=None):
     )
     parser.add_argument(
         "--baseline-label",
-        default="the package before the Array API redesign, whose core ran on NumPy only",
+        default="another checkout of the package",
         help="what the results call the --baseline package",
     )
     parser.add_argument("--title", default="Training throughput", help="the results' # title")
     parser.add_argument("--out", default=None, help="results/<out>.md and .png")
     parser.add_argument("--no-predict", action="store_true", help="skip predict_proba")
     parser.add_argument("--no-plot", action="store_true", help="write no .png")
+    parser.add_argument(
+        "--replot",
+        metavar="NAME",
+        help="only draw results/NAME.png again from the tables of results/NAME.md",
+    )
     args = parser.parse_args(argv)
+    if args.replot:
+        results = results_from_markdown((RESULTS / f"{args.replot}.md").read_text())
+        plot(results, RESULTS / f"{args.replot}.png")
+        print(f"wrote benchmarks/results/{args.replot}.png")
+        return
     named = bool(args.config or args.large)  # only the configurations asked for
     default_out = "throughput_quick" if args.quick else "throughput"
     out = args.out if args.out is not None else (None if named else default_out)
