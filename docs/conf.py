@@ -174,6 +174,8 @@ toc_object_entries_show_parents = "hide"
 html_title = f"sknn_scratch {release}"
 html_static_path = ["_static"]
 html_css_files = ["custom.css"]
+# marks the tables that scroll sideways on a narrow screen (see the script)
+html_js_files = ["scroll-cue.js"]
 html_show_sourcelink = False
 html_theme_options = {
     "navbar_align": "left",
@@ -186,8 +188,16 @@ html_theme_options = {
         **{f"user_guide/{page}": ["page-toc"] for page in _PAGES_WITH_TOC},
         "generated/*": ["page-toc"],
     },
-    "footer_start": ["copyright"],
+    "footer_start": ["copyright", "license"],
     "footer_end": ["sphinx-version"],
 }
-html_sidebars = {"index": [], "install": [], "changelog": []}
+# The tutorial page shows the package's code, formatted at 99 characters: without the left
+# sidebar its column is wide enough for the excerpts (the top bar still lists every page).
+html_sidebars = {
+    "index": [],
+    "install": [],
+    "changelog": [],
+    "license": [],
+    "user_guide/from_tutorial": [],
+}
 html_context = {"default_mode": "light"}

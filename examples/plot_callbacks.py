@@ -20,8 +20,8 @@ details, and how a callback of your own stops training.
 # search has one bar per cross-validation fit and one for the final refit, and each
 # of those bars runs over the network's epochs.
 #
-# The bars need `rich <https://rich.readthedocs.io>`_ (``pip install
-# "sknn-scratch[progress]"``). In a terminal they are redrawn as training goes on; here the
+# The bars need `rich <https://rich.readthedocs.io>`_, which the ``progress`` extra installs
+# (``pip install ".[progress]"`` from the source directory). In a terminal they are redrawn as training goes on; here the
 # output is captured, and shows the bars once, at the end. rich draws them as wide as the
 # terminal, and 80 columns without one: ``COLUMNS`` asks for a width that fits the nested
 # names.
@@ -50,7 +50,7 @@ search = GridSearchCV(
 try:
     progress = ProgressBar()
 except ImportError:  # scikit-learn raises it when rich is missing
-    print('rich is not installed: pip install "sknn-scratch[progress]" shows the bars.')
+    print('rich is not installed: pip install ".[progress]" shows the bars.')
 else:
     os.environ.setdefault("COLUMNS", "100")
     search.set_callbacks(progress)

@@ -59,18 +59,34 @@ with warnings.catch_warnings():
     patient.fit(X_train, y_train)
 stopped = ScratchMLPClassifier(early_stopping=True, **network).fit(X_train, y_train)
 
-# one panel above the other, each as wide as the page, so that both stay readable
-fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 8), layout="constrained")
+# one panel above the other, each as wide as the page, and one legend under both
+fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 8.5), layout="constrained")
 full_run = LossCurveDisplay.from_estimator(patient, ax=top, name="All 300 epochs")
 short_run = LossCurveDisplay.from_estimator(stopped, ax=bottom, name="Early stopping")
-# the same scales in both panels
-bottom.set_xlim(top.get_xlim())
-bottom.set_ylim(top.get_ylim())
-short_run.score_ax_.set_ylim(full_run.score_ax_.get_ylim())
+for run in (full_run, short_run):
+    # the losses in the lower part of each panel, the score (right axis) above them, so that
+    # the two scales' lines do not cross
+    run.ax_.set_ylim(0, 2.2)
+    run.score_ax_.set_ylim(0.62, 0.84)
+    # the right axis in the colour of the line it measures
+    run.score_ax_.set_ylabel("Validation accuracy", color=run.score_line_.get_color())
+    run.score_ax_.tick_params(axis="y", colors=run.score_line_.get_color())
+    run.ax_.get_legend().remove()
+bottom.set_xlim(top.get_xlim())  # the same epochs in both panels
 top.set_xlabel("")
-# the top legend in the free space above the training loss
-full_run.ax_.get_legend().set_loc("lower right")
-full_run.ax_.get_legend().set_bbox_to_anchor((1, 0.06))
+full_run.score_line_.set_label("Validation accuracy (right axis)")
+full_run.best_epoch_line_.set_label("Best epoch: its weights are kept")
+fig.legend(
+    handles=[
+        full_run.loss_line_,
+        full_run.validation_loss_line_,
+        full_run.score_line_,
+        full_run.best_epoch_line_,
+    ],
+    loc="outside lower center",
+    ncol=2,
+    frameon=False,
+)
 plt.show()
 
 # %%
