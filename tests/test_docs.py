@@ -60,3 +60,50 @@ def test_api_reference_lists_every_public_name():
     public = {name for name in sknn_scratch.__all__ if not name.startswith("_")}
     public |= set(sknn_scratch.plot.__all__)
     assert public <= listed, f"missing from docs/api.rst: {sorted(public - listed)}"
+
+
+def _published_texts():
+    """The sources of what a reader sees: the docs' pages, the examples and the README."""
+    root = DOCS.parent
+    paths = [DOCS / page for page in guide_pages()]
+    paths += [*sorted((root / "examples").glob("*.py")), root / "README.md"]
+    return {str(path.relative_to(root)): path.read_text(encoding="utf-8") for path in paths}
+
+
+def test_installs_are_from_the_source_directory():
+    # the package is on no package index: `pip install "sknn-scratch[fast]"` would fail
+    by_name = re.compile(r"pip install\s+[\"']?sknn[-_]scratch", flags=re.IGNORECASE)
+    found = [name for name, text in _published_texts().items() if by_name.search(text)]
+    assert not found, f"installs from a package index in: {found}"
+
+
+def _table(markdown, heading):
+    """The rows of the Markdown table under ``## heading``, as lists of cell texts."""
+    section = markdown.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")][2:]
+    return [[cell.strip().strip("*") for cell in row.strip("|").split("|")] for row in rows]
+
+
+def test_published_figures_are_those_of_the_results_files():
+    # the landing page and the README quote the results files, not figures of an older run
+    results = DOCS.parent / "benchmarks" / "results"
+    throughput = (results / "throughput.md").read_text(encoding="utf-8")
+    grid = [
+        float(row[4].rstrip("x"))
+        for row in _table(throughput, "Grid of configurations: speed-up and % of floor")
+    ]
+    headline = _table(throughput, "Headline network: speed-up and % of floor")
+    predict = _table(throughput, "predict_proba on 1 000 000 rows")
+    accuracy = (results / "accuracy.md").read_text(encoding="utf-8")
+    total_ratio = _table(accuracy, "Fit times per data set")[-1][3]
+
+    index = (DOCS / "index.rst").read_text(encoding="utf-8")
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    low, high = f"{min(grid):.2f}", f"{max(grid):.2f}"
+    assert f"{low} to {high} times" in index and f"{low}x to {high}x" in index
+    assert f"{low}x to {high}x" in readme
+    for row in headline:  # float64, then float32
+        assert f"{float(row[4].rstrip('x')):.2f} times" in index
+    assert f"peak memory {predict[0][6]} MB in float64, {predict[1][6]} MB in float32" in index
+    assert f"{predict[0][5]} and {predict[1][5]} as fast" in " ".join(index.split())
+    assert f"in {total_ratio} of its total fit time" in " ".join(index.split())

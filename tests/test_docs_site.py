@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
@@ -164,3 +165,161 @@ def test_no_page_shows_a_file_system_path_or_a_file_outside_the_repository(site)
 def test_no_computation_time_pages(site):
     # they loaded jQuery and DataTables from CDNs and showed the build machine's timings
     assert not list(site.rglob("sg_execution_times.html"))
+
+
+# -- What a reader sees ------------------------------------------------------------------------
+
+# Phrases that tell the story of the package's development rather than describe it as it is.
+DEVELOPMENT_HISTORY = re.compile(
+    r"ours-before|--baseline|now requires|redesign|before the Array API|before callbacks"
+    r"|what it did before|from earlier versions|Unreleased",
+    flags=re.IGNORECASE,
+)
+
+
+class _Text(HTMLParser):
+    """A page's visible text (scripts and style sheets left out), and its headings."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self.headings, self._skip, self._heading = [], [], 0, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("h1", "h2", "h3", "h4"):
+            self._heading = []
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+        elif tag in ("h1", "h2", "h3", "h4") and self._heading is not None:
+            self.headings.append(" ".join("".join(self._heading).split()))
+            self._heading = None
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+            if self._heading is not None:
+                self._heading.append(data)
+
+    @property
+    def text(self):
+        return " ".join(" ".join(self.parts).split())
+
+
+def _read(page):
+    parser = _Text()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+def _article(page):
+    """The HTML of a page's article, without the theme's navigation, header and footer."""
+    html = page.read_text(encoding="utf-8")
+    start = html.index('<article class="bd-article"')
+    return html[start : html.index("</article>", start)]
+
+
+def test_no_page_tells_the_development_history(site):
+    found = {}
+    for page in _pages(site):
+        hits = DEVELOPMENT_HISTORY.findall(_read(page).text)
+        if hits:
+            found[str(page.relative_to(site))] = sorted(set(hits))
+    assert not found, f"pages telling how the package was developed: {found}"
+
+
+def test_every_page_installs_from_the_source_directory(site):
+    # the package is on no package index: an install "by name" would fail
+    by_name = re.compile(r"pip install\s+[\"']?sknn[-_]scratch", flags=re.IGNORECASE)
+    # _modules/ shows the package's source code as it is, error messages included
+    found = [
+        str(page.relative_to(site))
+        for page in _pages(site)
+        if "_modules" not in page.relative_to(site).parts and by_name.search(_read(page).text)
+    ]
+    assert not found, f"pages installing sknn_scratch from a package index: {found}"
+
+
+def test_every_page_names_the_license_in_its_footer(site):
+    unnamed = []
+    for page in _pages(site):
+        html = page.read_text(encoding="utf-8")
+        footer = html[html.rfind("<footer") :]
+        link = re.search(
+            r'<p class="license">.*?<a href="([^"]+)">BSD-3-Clause license</a>', footer, re.S
+        )
+        if not link or _local_target(page, link[1]) not in (
+            None,
+            (site / "license.html").resolve(),
+        ):
+            unnamed.append(str(page.relative_to(site)))
+    assert not unnamed, f"pages whose footer names no license: {unnamed}"
+    text = _read(site / "license.html").text
+    assert "BSD 3-Clause License" in text and "Redistribution and use" in text
+
+
+def test_the_site_shows_the_current_version(site):
+    import sknn_scratch
+
+    version = sknn_scratch.__version__
+    assert f"sknn_scratch {version}" in _read(site / "index.html").text  # the title
+    assert f"new (version {version})" in _read(site / "index.html").text
+    assert version in _read(site / "user_guide" / "install.html").text
+    headings = _read(site / "changelog.html").headings
+    assert any(heading.startswith(f"{version} (") for heading in headings), headings
+    for page in ("index.html", "user_guide/install.html"):
+        assert "0.1.0" not in _read(site / page).text, page
+
+
+def test_the_landing_page_says_why_and_how_to_install_before_its_first_figure(site):
+    article = _article(site / "index.html")
+    first_figure = min(i for i in (article.find("<figure"), article.find("<img")) if i >= 0)
+    parser = _Text()
+    parser.feed(article[:first_figure])
+    above = parser.text
+    assert 'pip install ".[fast]"' in above
+    assert re.search(r"scikit-learn 1\.9 or later", above)
+    assert "Faster training" in above
+    # and the reasons come before the first code block, near the top of the page
+    assert above.index("Faster training") < above.index("pip install")
+
+
+def test_headings_read_as_whole_phrases(site):
+    # "Training on" read as a heading cut off in the middle
+    dangling = re.compile(r"\b(?:on|of|to|for|with|in|at|by|and|the|a)$", flags=re.IGNORECASE)
+    found = {}
+    for page in _pages(site):
+        bad = [h for h in _read(page).headings if dangling.search(h.rstrip("#¶ ").strip())]
+        if bad:
+            found[str(page.relative_to(site))] = bad
+    assert not found, f"headings that end mid-phrase: {found}"
+
+
+def test_wide_tables_are_marked_as_scrolling_and_the_comparison_stacks(site):
+    # on a 400 px screen a table wider than the page scrolls in its box: the script marks it
+    for page in _pages(site):
+        if "pst-scrollable-table-container" in page.read_text(encoding="utf-8"):
+            assert "scroll-cue.js" in page.read_text(encoding="utf-8"), page
+    css = (site / "_static" / "custom.css").read_text(encoding="utf-8")
+    assert re.search(r"@media \(max-width: 720px\) \{\s*table\.comparison", css)
+    assert 'class="table comparison' in _article(site / "index.html") or re.search(
+        r'<table class="[^"]*\bcomparison\b', _article(site / "index.html")
+    )
+
+
+def test_the_tutorial_page_gives_its_code_the_width(site):
+    # The page shows the package's code, formatted at up to 99 characters (about 850 px): in
+    # a column between the two sidebars (about 700 px at 1400 px) 11 excerpts were cut. The
+    # page has no left sidebar on a wide screen, which leaves its column about 1080 px.
+    html = (site / "user_guide" / "from_tutorial.html").read_text(encoding="utf-8")
+    assert 'class="bd-sidebar-primary bd-sidebar hide-on-wide"' in html
+    blocks = re.findall(
+        r"<pre>(.*?)</pre>", _article(site / "user_guide" / "from_tutorial.html"), re.S
+    )
+    assert blocks
+    widest = max(
+        len(html_unescape(re.sub(r"<[^>]+>", "", line))) for b in blocks for line in b.splitlines()
+    )
+    assert widest <= 99, widest
