@@ -11,6 +11,7 @@ between scikit-learn's conventions and the core's. The array library follows ``X
 trains in that library, on its device, and the targets and weights are moved there.
 """
 
+import contextvars
 import dataclasses
 import functools
 import math
@@ -43,6 +44,7 @@ from sklearn.utils.validation import (
 from ._callbacks import EpochCallbacks
 from ._to_sklearn import to_sklearn_mlp
 from .core import (
+    Ending,
     EpochPlan,
     LearningRateSchedule,
     NetworkSpec,
@@ -148,6 +150,20 @@ def _library_of(array) -> str:
     return library if device is None else f"{library} (device {device})"
 
 
+_PENDING_WARNINGS = contextvars.ContextVar("sknn_scratch_pending_warnings", default=None)
+
+
+def _warn(message, category) -> None:
+    """Warn about the public call running now: the warning is raised from that method (see
+    :func:`_all_or_nothing`), so that it points at the user's line whatever the depth of
+    the helper that noticed it."""
+    pending = _PENDING_WARNINGS.get()
+    if pending is None:
+        warnings.warn(message, category, stacklevel=2)
+    else:
+        pending.append((message, category))
+
+
 def _all_or_nothing(method):
     """Run a public fitting method so that a failed call leaves the estimator as it was.
 
@@ -164,6 +180,7 @@ def _all_or_nothing(method):
     def call(self, *args, **kwargs):
         before = self.__dict__.copy()
         continuing = method.__name__ == "partial_fit" and hasattr(self, "coefs_")
+        token = _PENDING_WARNINGS.set([])
         try:
             return method(self, *args, **kwargs)
         except TrainingDivergedError:
@@ -173,6 +190,11 @@ def _all_or_nothing(method):
         except BaseException:
             self._restore(before)
             raise
+        finally:
+            pending = _PENDING_WARNINGS.get()
+            _PENDING_WARNINGS.reset(token)
+            for message, category in pending:  # raised here: they point at the user's call
+                warnings.warn(message, category, stacklevel=2)
 
     return call
 
@@ -346,11 +368,10 @@ class BaseScratchMLP(
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(
+            _warn(
                 f"batch_size={self.batch_size} is larger than the number of samples "
                 f"({n_samples}); it is clipped to {n_samples}.",
                 UserWarning,
-                stacklevel=6,
             )
         return min(self.batch_size, n_samples)
 
@@ -424,14 +445,14 @@ class BaseScratchMLP(
         optimizer = divergence = None
         try:
             if self.solver == "lbfgs":
-                converged = train_lbfgs(
+                ending = train_lbfgs(
                     params, spec, data, history,
                     max_iter=self.epochs, max_fun=self.max_fun, tol=self.tol,
                     verbose=self.verbose, hooks=hooks,
                 )  # fmt: skip
             else:
                 optimizer = self._optimizer_for(params, incremental)
-                converged = self._fit_stochastic(
+                ending = self._fit_stochastic(
                     params, spec, data, y, history, optimizer, rng, incremental, hooks
                 )
         except TrainingDivergedError as error:
@@ -449,8 +470,14 @@ class BaseScratchMLP(
         if divergence is not None:
             if not divergence.recovered:
                 raise divergence
-            warnings.warn(str(divergence), TrainingDivergedWarning, stacklevel=5)
-        elif not converged and not incremental:
+            _warn(str(divergence), TrainingDivergedWarning)
+        elif ending is Ending.INTERRUPTED:  # it did not run out of epochs: no other warning
+            _warn(
+                f"Training interrupted by the user during epoch {history.n_iter + 1}; the "
+                "parameters reached so far are kept.",
+                UserWarning,
+            )
+        elif ending is Ending.RAN_OUT and not incremental:
             self._warn_not_converged(history)
         return self
 
@@ -517,7 +544,6 @@ class BaseScratchMLP(
             params.flat.shape[0],
             params.flat.dtype,
             params.kernels,
-            learning_rate=self.learning_rate,
             max_grad_norm=self.max_grad_norm,
             momentum=self.momentum,
             nesterov=self.nesterovs_momentum,
@@ -534,11 +560,11 @@ class BaseScratchMLP(
         """How this call's epochs run. A ``fit`` (warm-started or not) runs its learning-rate
         schedule over its own ``epochs``; ``partial_fit`` calls share one."""
         schedule = LearningRateSchedule(
+            learning_rate=float(self.learning_rate),
             kind=self.learning_rate_schedule,
             power_t=float(self.power_t),
             epochs=self.epochs,
             warmup_epochs=self.warmup_epochs,
-            first_epoch=0 if incremental else history.n_iter,
         )
         return EpochPlan(
             epochs=1 if incremental else self.epochs,
@@ -546,9 +572,8 @@ class BaseScratchMLP(
             shuffle=self.shuffle,
             rng=rng,
             schedule=schedule,
-            learning_rate=float(self.learning_rate),
             stopping=NoImprovement(self.tol, self.n_iter_no_change),
-            restart_schedule=not incremental,
+            schedule_start=0 if incremental else history.n_iter,
         )
 
     def _fit_stochastic(
@@ -716,7 +741,7 @@ class BaseScratchMLP(
                 f"{self.n_iter_no_change} epochs: it has not converged yet. Increase epochs "
                 "or learning_rate, or scale the data."
             )
-        warnings.warn(message, ConvergenceWarning, stacklevel=6)
+        _warn(message, ConvergenceWarning)
 
     # ------------------------------------------------------------------ prediction
 

@@ -10,7 +10,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor, TrainingDivergedError
-from sknn_scratch.core.optimizers import LearningRateSchedule, clip_by_global_norm
+from sknn_scratch.core.optimizers import (
+    LearningRateSchedule,
+    ScheduleStep,
+    clip_by_global_norm,
+)
 
 
 def _cosine_reference(epoch, epochs, warmup):
@@ -22,8 +26,8 @@ def _cosine_reference(epoch, epochs, warmup):
 
 @pytest.mark.parametrize("warmup", [0, 1, 3])
 def test_cosine_schedule_warms_up_then_decays_to_zero(warmup):
-    schedule = LearningRateSchedule(kind="cosine", epochs=10, warmup_epochs=warmup)
-    rates = [schedule.rate(0.1, epoch, n_samples_seen=0) for epoch in range(12)]
+    schedule = LearningRateSchedule(0.1, kind="cosine", epochs=10, warmup_epochs=warmup)
+    rates = [schedule(ScheduleStep(epoch)) for epoch in range(12)]
     expected = [0.1 * _cosine_reference(e, 10, warmup) for e in range(12)]
     np.testing.assert_allclose(rates, expected, rtol=1e-15)
     assert rates[warmup] == pytest.approx(0.1)  # the peak, right after the warm-up

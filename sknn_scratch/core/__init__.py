@@ -33,8 +33,16 @@ from .network import (
     loss_and_gradient,
     predict,
 )
-from .optimizers import SGD, Adam, LearningRateSchedule, Optimizer, make_optimizer
+from .optimizers import (
+    SGD,
+    Adam,
+    LearningRateSchedule,
+    Optimizer,
+    ScheduleStep,
+    make_optimizer,
+)
 from .training import (
+    Ending,
     EpochHook,
     EpochPlan,
     NoImprovement,
@@ -54,6 +62,7 @@ __all__ = [
     "Adam",
     "ArrayAPIKernels",
     "Batch",
+    "Ending",
     "EpochHook",
     "EpochPlan",
     "LearningRateSchedule",
@@ -64,6 +73,7 @@ __all__ = [
     "Optimizer",
     "Parameters",
     "PrintEpochs",
+    "ScheduleStep",
     "TrainingData",
     "TrainingDivergedError",
     "TrainingHistory",

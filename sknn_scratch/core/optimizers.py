@@ -8,8 +8,9 @@ tutorial adds ``lr * (y - p)``-based terms, which is the same step with the sign
 the gradient).
 
 The learning rate is not the optimizer's business beyond using it: a
-:class:`LearningRateSchedule` is a function of the step (the epoch, the samples seen so far)
-and the training loop sets ``optimizer.learning_rate`` from it before every epoch.
+:class:`LearningRateSchedule` is a function of the step (:class:`ScheduleStep`: the epoch,
+the samples seen, the plateaus met) and the training loop sets ``optimizer.learning_rate``
+from it before every epoch; it is the rate's one route.
 """
 
 import math
@@ -21,37 +22,49 @@ from .kernels import NUMPY
 
 
 @dataclass(frozen=True)
+class ScheduleStep:
+    """Where training stands when an epoch begins, as a schedule sees it.
+
+    ``epoch`` counts the epochs since the schedule started, ``samples_seen`` the samples the
+    optimizer has stepped over (0 in the schedule's first epoch), ``plateaus`` the plateaus
+    of the loss met so far.
+    """
+
+    epoch: int
+    samples_seen: int = 0
+    plateaus: int = 0
+
+
+@dataclass(frozen=True)
 class LearningRateSchedule:
     """The learning rate as a function of the step, for every optimizer.
 
-    ``"constant"`` keeps it; ``"invscaling"`` is ``lr / (t + 1) ** power_t`` with ``t`` the
-    samples seen so far (scikit-learn's rule); ``"cosine"`` warms up linearly over
+    ``"constant"`` keeps ``learning_rate``; ``"invscaling"`` is ``lr / (t + 1) ** power_t``
+    with ``t`` the samples seen (scikit-learn's rule); ``"cosine"`` warms up linearly over
     ``warmup_epochs`` (``lr * (e + 1) / (warmup_epochs + 1)`` in epoch ``e``), then decays as
     ``lr * (1 + cos(pi * progress)) / 2`` to zero at ``epochs``; ``"adaptive"`` is
     ``lr / 5 ** k`` after ``k`` plateaus of the loss (the training loop counts them, and
     asks :meth:`reduces_on_plateau` whether a plateau lowers the rate or ends training).
-
-    ``first_epoch`` is the epoch count at which the schedule starts: the epochs a
-    warm-started ``fit`` continues from, so that its cosine runs over its own ``epochs``.
     """
 
+    learning_rate: float
     kind: str = "constant"
     power_t: float = 0.5
     epochs: int = 200
     warmup_epochs: int = 0
-    first_epoch: int = 0
 
     SMALLEST_ADAPTIVE_RATE = 1e-6
     """The ``"adaptive"`` schedule stops training rather than go below this rate."""
 
-    def rate(self, base_rate, epoch, n_samples_seen, n_plateaus=0) -> float:
-        """The learning rate of epoch ``epoch`` (counted from 0 over the whole history)."""
+    def __call__(self, step: ScheduleStep) -> float:
+        """The learning rate of the epoch at ``step``."""
+        base_rate = self.learning_rate
         if self.kind == "invscaling":
-            return base_rate / (n_samples_seen + 1) ** self.power_t
+            return base_rate / (step.samples_seen + 1) ** self.power_t
         if self.kind == "cosine":
-            return base_rate * self._cosine_factor(epoch - self.first_epoch)
+            return base_rate * self._cosine_factor(step.epoch)
         if self.kind == "adaptive":
-            return base_rate / 5.0**n_plateaus
+            return base_rate / 5.0**step.plateaus
         return base_rate
 
     def _cosine_factor(self, e) -> float:
@@ -90,9 +103,6 @@ class Optimizer:
     ----------
     n_params : int
         Length of the flat parameter vector.
-    learning_rate : float
-        The step size, until the training loop sets another (see
-        :class:`LearningRateSchedule`).
     dtype : dtype
         Dtype of the parameters (the optimizer's state uses the same).
     max_grad_norm : float, optional
@@ -105,13 +115,13 @@ class Optimizer:
     solver = ""
     """The name the estimators' ``solver`` parameter gives this optimizer."""
 
-    def __init__(self, n_params, learning_rate, dtype=np.float64, max_grad_norm=None,
-                 kernels=NUMPY):  # fmt: skip
-        self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
+    learning_rate: float | None = None
+    """The step size of the current epoch, set by the training loop from its schedule."""
+
+    def __init__(self, n_params, dtype=np.float64, max_grad_norm=None, kernels=NUMPY):
         # Every hyper-parameter is kept as a Python float, never a NumPy scalar: multiplying a
-        # float32 array in place by a NumPy float64 scalar runs in float64 and casts back, which
-        # was measured 7x slower than by a Python float.
-        self.learning_rate = float(learning_rate)
+        # float32 array in place by a NumPy float64 scalar would run in float64 and cast back.
+        self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
         self.n_params, self.dtype, self.kernels = n_params, dtype, kernels
 
     _state: tuple = ()
@@ -131,9 +141,9 @@ class Optimizer:
                 setattr(self, name, type(current)(value))
 
     def to_dict(self, on_host=False) -> dict:
-        """This optimizer as plain data, for pickle or skops: its solver's name, its learning
-        rate and its :meth:`state`; ``library`` is None for NumPy, else the kernels the state
-        lives in. ``on_host`` gives the state as NumPy arrays (for a network moved to NumPy).
+        """This optimizer as plain data, for pickle or skops: its solver's name and its
+        :meth:`state`; ``library`` is None for NumPy, else the kernels the state lives in.
+        ``on_host`` gives the state as NumPy arrays (for a network moved to NumPy).
         :meth:`from_dict` builds the optimizer back."""
         state, library = self.state(), None if self.kernels.in_place else self.kernels
         if on_host and library is not None:
@@ -142,12 +152,7 @@ class Optimizer:
                 for name, v in state.items()
             }
             library = None
-        return {
-            "solver": self.solver,
-            "learning_rate": self.learning_rate,
-            "state": state,
-            "library": library,
-        }
+        return {"solver": self.solver, "state": state, "library": library}
 
     @staticmethod
     def from_dict(saved: dict) -> "Optimizer":
@@ -156,7 +161,7 @@ class Optimizer:
         kernels = NUMPY if saved["library"] is None else saved["library"]
         arrays = [value for value in saved["state"].values() if hasattr(value, "shape")]
         optimizer = OPTIMIZERS[saved["solver"]](
-            arrays[0].shape[0], saved["learning_rate"], dtype=arrays[0].dtype, kernels=kernels
+            arrays[0].shape[0], dtype=arrays[0].dtype, kernels=kernels
         )
         optimizer.restore(saved["state"])
         return optimizer
@@ -209,17 +214,17 @@ class SGD(Optimizer):
 
     Parameters
     ----------
-    n_params, learning_rate, dtype, max_grad_norm, kernels
+    n_params, dtype, max_grad_norm, kernels
         See :class:`Optimizer`.
     momentum : float, default=0.9
     nesterov : bool, default=True
     """
 
     def __init__(
-        self, n_params, learning_rate, dtype=np.float64, max_grad_norm=None, kernels=NUMPY,
-        momentum=0.9, nesterov=True,
+        self, n_params, dtype=np.float64, max_grad_norm=None, kernels=NUMPY, momentum=0.9,
+        nesterov=True,
     ):  # fmt: skip
-        super().__init__(n_params, learning_rate, dtype, max_grad_norm, kernels)
+        super().__init__(n_params, dtype, max_grad_norm, kernels)
         self.momentum = float(momentum)
         self.nesterov = nesterov
         self.velocity = kernels.zeros(n_params, dtype)
@@ -246,7 +251,7 @@ class Adam(Optimizer):
 
     Parameters
     ----------
-    n_params, learning_rate, dtype, max_grad_norm, kernels
+    n_params, dtype, max_grad_norm, kernels
         See :class:`Optimizer`.
     beta_1, beta_2 : float
         Decay rates of the first and second moment estimates.
@@ -255,10 +260,10 @@ class Adam(Optimizer):
     """
 
     def __init__(
-        self, n_params, learning_rate, dtype=np.float64, max_grad_norm=None, kernels=NUMPY,
-        beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+        self, n_params, dtype=np.float64, max_grad_norm=None, kernels=NUMPY, beta_1=0.9,
+        beta_2=0.999, epsilon=1e-8,
     ):  # fmt: skip
-        super().__init__(n_params, learning_rate, dtype, max_grad_norm, kernels)
+        super().__init__(n_params, dtype, max_grad_norm, kernels)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self.t = 0
         # The moments are stored divided by (1 - beta): m / (1 - beta_1) = beta_1 * (its
@@ -298,6 +303,4 @@ def make_optimizer(solver, n_params, dtype, kernels=NUMPY, **options) -> Optimiz
     if solver not in OPTIMIZERS:
         raise ValueError(f"Unknown solver {solver!r}; expected 'sgd' or 'adam'.")
     kwargs = {k: options[k] for k in _OPTIONS[solver] if k in options}
-    return OPTIMIZERS[solver](
-        n_params, options["learning_rate"], dtype=dtype, kernels=kernels, **kwargs
-    )
+    return OPTIMIZERS[solver](n_params, dtype=dtype, kernels=kernels, **kwargs)

@@ -13,9 +13,9 @@ putting back the parameters it had at the start of that epoch: no NaN is left be
 """
 
 import copy
+import enum
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +30,7 @@ from .network import (
     predict_if_finite,
     total_weight,
 )
+from .optimizers import ScheduleStep
 
 
 class TrainingDivergedError(ValueError, ArithmeticError):
@@ -97,13 +98,13 @@ class TrainingData:
 
 @dataclass(frozen=True)
 class EpochPlan:
-    """How the epochs of one ``fit`` or ``partial_fit`` call run.
+    """How the epochs of one ``fit`` or ``partial_fit`` call run, built once per call.
 
-    ``epochs`` is the most epochs this call runs (1 for ``partial_fit``); ``learning_rate``
-    the initial rate that ``schedule`` scales; ``stopping`` the rule that ends training
-    early (:class:`NoImprovement`). ``restart_schedule`` is True for ``fit``: its
-    first epoch runs at the schedule's rate for no samples seen (a fresh inverse scaling, as
-    scikit-learn's fit does), while ``partial_fit`` calls continue one schedule.
+    ``epochs`` is the most epochs this call runs (1 for ``partial_fit``); ``schedule`` the
+    learning rate as a function of the step (:class:`~.optimizers.LearningRateSchedule`),
+    which started at epoch ``schedule_start`` of the history: this call's first epoch for
+    ``fit``, epoch 0 for ``partial_fit``, whose calls share one schedule; ``stopping`` the
+    rule that ends training early (:class:`NoImprovement`).
     """
 
     epochs: int
@@ -111,50 +112,41 @@ class EpochPlan:
     shuffle: bool
     rng: object
     schedule: object
-    learning_rate: float
     stopping: "NoImprovement"
-    restart_schedule: bool = True
+    schedule_start: int = 0
 
-    def rate(self, history, first=False) -> float:
-        """The learning rate of the epoch after ``history`` (``first``: this call's first)."""
-        seen = 0 if first and self.restart_schedule else history.t
-        epoch = self.schedule.first_epoch if first and self.restart_schedule else history.n_iter
-        return self.schedule.rate(self.learning_rate, epoch, seen, history.n_plateaus)
+    def learning_rate(self, history) -> float:
+        """The learning rate of the epoch after ``history``."""
+        epoch = history.n_iter - self.schedule_start
+        # a schedule starts from no samples seen, as a new optimizer does in scikit-learn;
+        # after its first epoch it counts every sample of the history
+        seen = history.t if epoch > 0 else 0
+        return self.schedule(ScheduleStep(epoch, seen, history.n_plateaus))
 
 
 @dataclass(frozen=True)
 class NoImprovement:
     """scikit-learn's stopping rule: stop (or lower an adaptive rate) once the loss, or the
     validation score, has not improved by ``tol`` for more than ``n_iter_no_change`` epochs
-    in a row."""
+    in a row. Pure: it reads the count and the best value, and returns the new ones."""
 
     tol: float
     n_iter_no_change: float
 
-    def update(self, history, loss, score=None) -> bool:
-        """Count the epoch as an improvement or not; True when ``score`` is a new best.
+    def judge_loss(self, count, best, loss) -> tuple:
+        """``(count, best)`` after an epoch with training loss ``loss`` (lower is better)."""
+        count = count + 1 if loss > best - self.tol else 0
+        return count, min(best, loss)
 
-        With early stopping (a ``score``), an epoch counts as "no improvement" unless the
-        validation score beat the best by ``tol``; otherwise the training loss decides.
-        """
-        if score is not None:
-            if score < history.best_validation_score + self.tol:
-                history.no_improvement_count += 1
-            else:
-                history.no_improvement_count = 0
-            if score > history.best_validation_score:
-                history.best_validation_score = score
-                return True
-            return False
-        if loss > history.best_loss - self.tol:
-            history.no_improvement_count += 1
-        else:
-            history.no_improvement_count = 0
-        history.best_loss = min(history.best_loss, loss)
-        return False
+    def judge_score(self, count, best, score) -> tuple:
+        """``(count, best)`` after an epoch with validation score ``score`` (higher is
+        better): with early stopping the held-out score decides."""
+        count = count + 1 if score < best + self.tol else 0
+        return count, max(best, score)
 
-    def reached(self, history) -> bool:
-        return history.no_improvement_count > self.n_iter_no_change
+    def reached(self, count) -> bool:
+        """Whether ``count`` epochs without improvement end training (or lower the rate)."""
+        return count > self.n_iter_no_change
 
 
 @dataclass
@@ -326,29 +318,89 @@ class _Batches:
             )
 
 
-def _descend_one_epoch(params, spec, batches, order, optimizer, workspace, grads, dropout):
-    """One pass over the data, batch by batch: forward, loss, backward, optimizer step.
+class _Step:
+    """What one step of training needs, built once per call: the network, its buffers, the
+    dropout masks and the optimizer (None for L-BFGS, which makes its own steps)."""
 
-    Returns the sum over batches of each batch's loss times its total sample weight, or NaN
-    as soon as a loss is not finite (the caller then restores the parameters).
-    """
-    k = params.kernels
-    loss_sum = 0.0
-    for X, Y, sample_weight in batches(order):
-        n_rows = Y.shape[0]
-        masks = None if dropout is None else dropout.draw(n_rows)
-        loss = loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads, masks)
-        if not k.known_finite(loss):
-            return math.nan
-        loss_sum += loss * total_weight(n_rows, sample_weight, k)
-        params.assign(optimizer.update(params.flat, grads.flat))
-    return float(loss_sum)
+    def __init__(self, params, spec, optimizer, batch_size, rng=None):
+        k = params.kernels
+        self.params, self.spec, self.optimizer = params, spec, optimizer
+        self.workspace = Workspace(spec.layer_sizes, batch_size, params.flat.dtype, kernels=k)
+        self.grads = params.zeros_like()
+        self.dropout = None
+        if spec.dropout > 0:
+            host_dtype = k.host_dtype(params.flat.dtype)  # the masks are drawn on the host
+            self.dropout = Dropout(spec.dropout, spec.layer_sizes, batch_size, host_dtype, rng, k)
+
+    def loss_and_gradient(self, X, Y, sample_weight):
+        """The batch's loss; ``self.grads`` receives its gradient (for fresh dropout masks)."""
+        masks = None if self.dropout is None else self.dropout.draw(Y.shape[0])
+        p, spec = self.params, self.spec
+        return loss_and_gradient(p, spec, X, Y, sample_weight, self.workspace, self.grads, masks)
+
+    def descend(self, batches) -> float:
+        """One pass over ``batches``: forward, loss, backward and an optimizer step each.
+
+        Returns the sum over batches of each batch's loss times its total sample weight, or
+        NaN as soon as a loss is not finite (the caller then undoes the epoch).
+        """
+        k, params = self.params.kernels, self.params
+        loss_sum = 0.0
+        for X, Y, sample_weight in batches:
+            loss = self.loss_and_gradient(X, Y, sample_weight)
+            if not k.known_finite(loss):
+                return math.nan
+            loss_sum += loss * total_weight(Y.shape[0], sample_weight, k)
+            params.assign(self.optimizer.update(params.flat, self.grads.flat))
+        return float(loss_sum)
+
+
+class _StochasticEpoch:
+    """One epoch of mini-batch descent over the training data, and how to undo it."""
+
+    def __init__(self, params, spec, data, optimizer, plan):
+        k, n_samples = params.kernels, data.n_samples
+        self.data = TrainingData(_aligned(data.X), data.Y, data.sample_weight)
+        batch_size = min(plan.batch_size, n_samples)
+        self.step = _Step(params, spec, optimizer, batch_size, plan.rng)
+        self.batches = _Batches(self.data, batch_size, k)
+        self.shuffle = plan.shuffle and batch_size < n_samples
+        self.rng = plan.rng
+        self.start = _EpochStart(params, optimizer)
+        self.x_max = k.max_abs(self.data.X)
+        self.total = float(total_weight(n_samples, self.data.sample_weight, k))
+
+    def run(self, history, early):
+        """Run the epoch after ``history``; return its mean loss and ``(validation loss,
+        score)`` (Nones without early stopping). A diverging epoch is undone, and raises
+        :class:`TrainingDivergedError`."""
+        step, n_samples = self.step, self.data.n_samples
+        order = self.rng.permutation(n_samples) if self.shuffle else None
+        loss_sum = step.descend(self.batches(order))
+        what = _what_diverged(
+            loss_sum, step.params, step.spec, self.data.X, self.x_max, step.optimizer
+        )
+        scores = (None, None)
+        if what is None and early is not None:
+            scores = early.evaluate(step.params, step.spec) or (None, None)
+            if scores[1] is None:
+                what = "outputs on the validation data"
+        if what is not None:
+            raise _undo_diverged_epoch(what, history, self.start, early)
+        return loss_sum / self.total, scores
+
+
+class Ending(enum.Enum):
+    """Why a training call ended."""
+
+    RAN_OUT = "ran every epoch (L-BFGS: hit a cap) before the stopping rule was met"
+    CONVERGED = "the stopping rule (L-BFGS: its own convergence test) was met"
+    STOPPED = "a per-epoch hook (a callback) asked to stop"
+    INTERRUPTED = "the user interrupted it (KeyboardInterrupt); what it learnt is kept"
 
 
 @np.errstate(over="ignore", invalid="ignore")
-def train_stochastic(
-    params, spec, data, optimizer, history, plan, validation=None, hooks=()
-):  # fmt: skip
+def train_stochastic(params, spec, data, optimizer, history, plan, validation=None, hooks=()):
     """Mini-batch (or full-batch) gradient descent with ``optimizer``.
 
     Parameters
@@ -371,86 +423,77 @@ def train_stochastic(
 
     Returns
     -------
-    stopped : bool
-        True if training stopped before running out of epochs (the stopping rule, a hook or
-        the user's interrupt), False if it ran every epoch.
+    ending : Ending
+        Why training ended. A diverging epoch raises :class:`TrainingDivergedError` instead,
+        after putting back the parameters to keep; any other error puts back those of the
+        epoch's start.
     """
-    n_samples = data.n_samples
-    data = TrainingData(_aligned(data.X), data.Y, data.sample_weight)
-    batch_size = min(plan.batch_size, n_samples)
-    k = params.kernels
-    workspace = Workspace(spec.layer_sizes, batch_size, params.flat.dtype, kernels=k)
-    grads = params.zeros_like()
-    batches = _Batches(data, batch_size, k)
-    shuffle = plan.shuffle and batch_size < n_samples
-    saved = _EpochStart(params, optimizer)
-    dropout = None
-    if spec.dropout > 0:
-        host_dtype = k.host_dtype(params.flat.dtype)  # the masks are drawn on the host
-        dropout = Dropout(spec.dropout, spec.layer_sizes, batch_size, host_dtype, plan.rng, k)
-    x_max = k.max_abs(data.X)
+    epoch = _StochasticEpoch(params, spec, data, optimizer, plan)
     early = None if validation is None else EarlyStopping(validation, params, history)
-    total = float(total_weight(n_samples, data.sample_weight, k))
-    stopping = plan.stopping
-
-    optimizer.learning_rate = plan.rate(history, first=True)
-    stopped = False
     try:
-        for _ in range(plan.epochs):
-            saved.save()  # before the hooks: a hook that raises leaves this epoch to undo
-            for hook in hooks:
-                hook.epoch_begin(history)
-            started = time.perf_counter()
-            order = plan.rng.permutation(n_samples) if shuffle else None
-            loss_sum = _descend_one_epoch(
-                params, spec, batches, order, optimizer, workspace, grads, dropout
-            )
-            what = _what_diverged(loss_sum, params, spec, data.X, x_max, optimizer)
-            scores = (None, None)
-            if what is None and early is not None:
-                scores = early.evaluate(params, spec) or (None, None)
-                if scores[1] is None:
-                    what = "outputs on the validation data"
-            if what is not None:
-                raise _undo_diverged_epoch(what, history, saved, early)
-
-            history.record(loss_sum / total, n_samples, *scores)
-            if stopping.update(history, history.loss_curve[-1], scores[1]):
-                early.keep(params, history.n_iter)
-            optimizer.learning_rate = plan.rate(history)
-            seconds = time.perf_counter() - started
-            if _asked_to_stop(hooks, history, params, seconds):
-                stopped = True
-                break
-            if stopping.reached(history):
-                if not plan.schedule.reduces_on_plateau(optimizer.learning_rate):
-                    stopped = True
-                    break
-                history.n_plateaus += 1
-                history.no_improvement_count = 0
-                optimizer.learning_rate = plan.rate(history)
-
+        ending = _run_epochs(epoch, history, plan, early, hooks)
     except KeyboardInterrupt:
-        # as scikit-learn does, an interrupted fit keeps what it has learnt so far; it did
-        # not run out of epochs, so no ConvergenceWarning follows this warning
-        stopped = True
-        if not k.all_finite(params.flat):
-            saved.restore()
-        warnings.warn(
-            f"Training interrupted by the user during epoch {history.n_iter + 1}; the "
-            "parameters reached so far are kept.",
-            UserWarning,
-            stacklevel=2,
-        )
+        # as scikit-learn does, an interrupted fit keeps what it has learnt so far
+        if not params.kernels.all_finite(params.flat):
+            epoch.start.restore()
+        ending = Ending.INTERRUPTED
     except TrainingDivergedError:
         raise  # the parameters to keep are in place
     except BaseException:
-        saved.restore()  # whatever failed mid-epoch, leave no half-done epoch behind
+        epoch.start.restore()  # whatever failed mid-epoch, leave no half-done epoch behind
         raise
-
     if early is not None:
         params.assign(early.best)
-    return stopped
+    return ending
+
+
+def _run_epochs(epoch, history, plan, early, hooks) -> Ending:
+    """The loop: per epoch, notify, run, record, judge, set the next rate, notify."""
+    step = epoch.step
+    step.optimizer.learning_rate = plan.learning_rate(history)
+    for _ in range(plan.epochs):
+        epoch.start.save()  # before the hooks: a hook that raises leaves this epoch to undo
+        for hook in hooks:
+            hook.epoch_begin(history)
+        started = time.perf_counter()
+        loss, scores = epoch.run(history, early)
+        history.record(loss, epoch.data.n_samples, *scores)
+        _judge_epoch(plan.stopping, history, scores[1], early, step.params)
+        step.optimizer.learning_rate = plan.learning_rate(history)
+        if _asked_to_stop(hooks, history, step.params, time.perf_counter() - started):
+            return Ending.STOPPED
+        if plan.stopping.reached(history.no_improvement_count):
+            if not _lower_rate_on_plateau(plan, history, step.optimizer):
+                return Ending.CONVERGED
+    return Ending.RAN_OUT
+
+
+def _judge_epoch(stopping, history, score, early, params) -> None:
+    """Count the finished epoch as an improvement or not (by its validation ``score`` with
+    early stopping, else by its training loss); early stopping keeps a new best."""
+    count = history.no_improvement_count
+    if score is None:
+        count, history.best_loss = stopping.judge_loss(
+            count, history.best_loss, history.loss_curve[-1]
+        )
+    else:
+        new_best = score > history.best_validation_score
+        count, history.best_validation_score = stopping.judge_score(
+            count, history.best_validation_score, score
+        )
+        if new_best:
+            early.keep(params, history.n_iter)
+    history.no_improvement_count = count
+
+
+def _lower_rate_on_plateau(plan, history, optimizer) -> bool:
+    """At a plateau, divide an adaptive rate by 5 and go on (True), or end training."""
+    if not plan.schedule.reduces_on_plateau(optimizer.learning_rate):
+        return False
+    history.n_plateaus += 1
+    history.no_improvement_count = 0
+    optimizer.learning_rate = plan.learning_rate(history)
+    return True
 
 
 def _asked_to_stop(hooks, history, params, seconds) -> bool:
@@ -500,76 +543,77 @@ class _EpochStart:
         self.optimizer.restore(self.optimizer_state)
 
 
+class _LbfgsIterations:
+    """SciPy's per-iteration callback for L-BFGS-B: it records each iteration's loss,
+    prints it (``verbose``) and tells the hooks, one of which may end the run."""
+
+    def __init__(self, step, history, hooks, verbose):
+        self.step, self.history, self.hooks, self.verbose = step, history, hooks, verbose
+        self.n_iter = history.n_iter  # iterations so far, counted over the whole history
+        self.stopped = False
+        self.last_report = time.perf_counter()
+
+    def begin(self, history) -> None:
+        for hook in self.hooks:
+            hook.epoch_begin(history)
+
+    def __call__(self, intermediate_result):
+        curve = self.history.loss_curve
+        curve.append(float(intermediate_result.fun))
+        now = time.perf_counter()
+        seconds, self.last_report = now - self.last_report, now
+        if self.verbose:
+            print(f"Iteration {len(curve)}, loss = {curve[-1]:.8f}, time = {seconds:.4f}s")
+        if not self.hooks:
+            return
+        params = self.step.params
+        params.assign(params.kernels.asarray(intermediate_result.x, params.flat.dtype))
+        self.n_iter += 1
+        seen = TrainingHistory(n_iter=self.n_iter, loss_curve=curve)
+        if _asked_to_stop(self.hooks, seen, params, seconds):
+            self.stopped = True
+            raise StopIteration  # SciPy ends the run with status 99
+        self.begin(seen)
+
+
 def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=False, hooks=()):
     """Minimise the full-batch loss with SciPy's L-BFGS-B.
 
     The network is seen as a function of its flat parameter vector that returns the loss and
     its gradient; ``max_iter`` caps the iterations and ``max_fun`` the loss evaluations.
     ``history.loss_curve`` receives the loss after every iteration, and ``hooks`` are told
-    when each iteration begins and ends (one that asks to stop ends the run, which then
-    counts as converged: it did not run out of iterations). SciPy works on a NumPy
-    float64 vector: with another array library, the vector goes to the device and the
-    gradient comes back at every evaluation (as scikit-learn's LogisticRegression does).
+    when each iteration begins and ends (one that asks to stop ends the run). SciPy works on
+    a NumPy float64 vector: with another array library, the vector goes to the device and
+    the gradient comes back at every evaluation (as scikit-learn's LogisticRegression does).
 
     Returns
     -------
-    converged : bool
-        True unless the iteration or evaluation cap was reached.
+    ending : Ending
+        ``CONVERGED`` unless the iteration or evaluation cap was reached (``RAN_OUT``) or a
+        hook asked to stop (``STOPPED``).
     """
-    k = params.kernels
-    n_samples = data.n_samples
-    dtype = params.flat.dtype
-    workspace = Workspace(spec.layer_sizes, n_samples, dtype, kernels=k)
-    grads = params.zeros_like()
+    k, dtype = params.kernels, params.flat.dtype
+    step = _Step(params, spec, None, data.n_samples)
     start_flat = k.snapshot(params.flat)
     curve_length = len(history.loss_curve)
 
-    def to_params(flat):
-        return k.asarray(flat, dtype)
-
     def loss_and_flat_gradient(flat):
-        params.assign(to_params(flat))
-        loss = loss_and_gradient(
-            params, spec, data.X, data.Y, data.sample_weight, workspace, grads
-        )
-        return float(loss), k.to_numpy(grads.flat).astype(np.float64)
+        params.assign(k.asarray(flat, dtype))
+        loss = step.loss_and_gradient(data.X, data.Y, data.sample_weight)
+        return float(loss), k.to_numpy(step.grads.flat).astype(np.float64)
 
-    last_report = [time.perf_counter()]
-    iterations = [history.n_iter]  # the iterations so far, counted over the whole history
-    stopped = []
-
-    def record(intermediate_result):
-        history.loss_curve.append(float(intermediate_result.fun))
-        now = time.perf_counter()
-        if verbose:
-            print(
-                f"Iteration {len(history.loss_curve)}, loss = {history.loss_curve[-1]:.8f}, "
-                f"time = {now - last_report[0]:.4f}s"
-            )
-        if hooks:
-            params.assign(to_params(intermediate_result.x))  # the iteration's parameters
-            iterations[0] += 1
-            seen = TrainingHistory(n_iter=iterations[0], loss_curve=history.loss_curve)
-            if _asked_to_stop(hooks, seen, params, now - last_report[0]):
-                stopped.append(True)
-                raise StopIteration  # SciPy ends the run with status 99
-            for hook in hooks:
-                hook.epoch_begin(seen)
-        last_report[0] = now
-
-    for hook in hooks:
-        hook.epoch_begin(history)
-
+    iterations = _LbfgsIterations(step, history, hooks, verbose)
+    iterations.begin(history)
     with np.errstate(over="ignore", invalid="ignore"):
         result = scipy.optimize.minimize(
             loss_and_flat_gradient,
             k.to_numpy(params.flat).astype(np.float64),
             method="L-BFGS-B",
             jac=True,
-            callback=record,
+            callback=iterations,
             options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
         )
-    params.assign(to_params(result.x))
+    params.assign(k.asarray(result.x, dtype))
     what = _what_diverged(float(result.fun), params, spec, data.X, k.max_abs(data.X))
     if what is not None:
         params.assign(start_flat)
@@ -579,9 +623,13 @@ def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=
             kept="The parameters it started from were kept.",
         )  # fmt: skip
     history.n_iter += int(result.nit)
-    history.t += n_samples
+    history.t += data.n_samples
     history.best_loss = min(history.best_loss, float(result.fun))
-    return bool(stopped) or _lbfgs_converged(result, max_iter, max_fun, tol)
+    if iterations.stopped:
+        return Ending.STOPPED
+    if _lbfgs_converged(result, max_iter, max_fun, tol):
+        return Ending.CONVERGED
+    return Ending.RAN_OUT
 
 
 def _lbfgs_converged(result, max_iter, max_fun, tol):
