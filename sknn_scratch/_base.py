@@ -232,6 +232,51 @@ def _float_dtypes(kernels):
     return tuple(d for d in supported_float_dtypes(kernels.xp, kernels.device) if d != half)
 
 
+@dataclasses.dataclass(frozen=True)
+class _FitCall:
+    """What one public call asks of training, decided once, where the call is known.
+
+    ``fit`` runs up to ``epochs`` epochs over the data: a new network unless ``warm_start``
+    continues the fitted one (``reset`` is False then), with a fresh optimizer and its own
+    learning-rate schedule. ``partial_fit`` runs one epoch over a ``chunk`` of a stream: it
+    continues the network, the optimizer's state and one schedule that all its calls share;
+    a chunk may hold some of the classes only (the first call names them all, ``classes``),
+    its class frequencies are not the data's, and running out of its one epoch says nothing
+    about convergence.
+    """
+
+    method: str
+    reset: bool
+    epochs: int
+    chunk: bool = False
+    classes: object = None
+
+    @classmethod
+    def fit(cls, estimator) -> "_FitCall":
+        fitted = hasattr(estimator, "coefs_")
+        return cls("fit", not (fitted and estimator.warm_start), estimator.epochs)
+
+    @classmethod
+    def partial_fit(cls, estimator, classes=None) -> "_FitCall":
+        reset = not hasattr(estimator, "coefs_")
+        return cls("partial_fit", reset, epochs=1, chunk=True, classes=classes)
+
+
+@dataclasses.dataclass
+class _Run:
+    """What one call trains: the network (``params``, ``spec``), the encoded data and the
+    host labels or targets ``y`` (for the early-stopping split), the history it extends,
+    the random state and the optimizer (None for L-BFGS)."""
+
+    params: Parameters
+    spec: NetworkSpec
+    data: TrainingData
+    y: object
+    history: TrainingHistory
+    rng: object
+    optimizer: object
+
+
 class TrainingDivergedWarning(ConvergenceWarning):
     """Training diverged, and early stopping kept the best validated parameters instead.
 
@@ -285,7 +330,7 @@ class BaseScratchMLP(
 
     # ------------------------------------------------------------------ hooks for subclasses
 
-    def _encode_y(self, y, *, reset, incremental, classes=None):
+    def _encode_y(self, y, call):
         """Validate ``y`` and return it as a 2-D float array of network targets."""
         raise NotImplementedError
 
@@ -297,7 +342,7 @@ class BaseScratchMLP(
         """Accuracy or R² of the network's ``outputs`` (for early stopping)."""
         raise NotImplementedError
 
-    def _extra_sample_weight(self, y, incremental):
+    def _extra_sample_weight(self, y, call):
         """Per-sample weights implied by other parameters (``class_weight``), or None."""
         return None
 
@@ -324,7 +369,7 @@ class BaseScratchMLP(
             y = column_or_1d(y, warn=True)  # one target (or label) per sample, as a vector
         return (X.tocsr() if sp.issparse(X) else X), y
 
-    def _combined_sample_weight(self, X, y, sample_weight, incremental, kernels):
+    def _combined_sample_weight(self, X, y, sample_weight, call, kernels):
         """``sample_weight`` times any class weights, and the power of two they were divided by.
 
         None (and 1) when every weight is one. Weights whose total is far outside float range
@@ -333,7 +378,7 @@ class BaseScratchMLP(
         ``_network_spec``) leaves the model and its loss unchanged.
         """
         _refuse_complex(sample_weight=sample_weight)
-        extra = self._extra_sample_weight(y, incremental)
+        extra = self._extra_sample_weight(y, call)
         if sample_weight is None and extra is None:
             return None, 1.0
         # weights are combined on the host, with the labels; the rows of X stand in for X
@@ -406,67 +451,80 @@ class BaseScratchMLP(
         self.__dict__.clear()
         self.__dict__.update(state)
 
-    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
-        """Fit (or train one more epoch, ``incremental``); the public methods wrap it in
-        :func:`_all_or_nothing`, which puts the estimator back when it raises."""
-        if incremental:
-            # scikit-learn validates the parameters only on the first partial_fit; a
-            # set_params between calls must not slip through (it costs microseconds)
-            self._validate_params()
-        reset = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
-        if self.solver == "lbfgs" and self.dropout > 0:
-            raise ValueError(
-                f"dropout={self.dropout} needs a stochastic solver: L-BFGS-B minimises one "
-                "fixed function, and dropout draws new masks for every batch. Use "
-                "solver='adam' or 'sgd', or dropout=0."
-            )
-        if incremental and self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True: there is no held-out set "
-                "to stop on. Use fit, or set early_stopping=False."
-            )
+    def _fit(self, X, y, sample_weight, call: _FitCall):
+        """Train as ``call`` asks; the public methods wrap it in :func:`_all_or_nothing`,
+        which puts the estimator back when it raises."""
+        self._check_call(call)
         kernels = _kernels_of(X)
-        if not reset:
-            self._check_continues_in_its_library(X, kernels, incremental)
-        X, y, data, weight_scale = self._prepare_data(
-            X, y, sample_weight, reset, incremental, classes, kernels
-        )
+        if not call.reset:
+            self._check_continues_in_its_library(X, kernels, call.method)
+        X, y, data, weight_scale = self._prepare_data(X, y, sample_weight, call, kernels)
         hidden = _hidden_layer_sizes(self.hidden_size)
         spec = self._network_spec((X.shape[1], *hidden, data.Y.shape[1]), weight_scale)
         rng = check_random_state(self.random_state)
-        params = self._starting_parameters(spec, reset, rng, X.dtype, kernels)
-        history = TrainingHistory() if reset else self._history.copy()
+        params = self._starting_parameters(spec, call.reset, rng, X.dtype, kernels)
+        history = TrainingHistory() if call.reset else self._history.copy()
         history.call_start = history.n_iter
         history.validated = self.early_stopping and self.solver != "lbfgs"
-        max_epochs = 1 if incremental else self.epochs + (self.solver == "lbfgs")
+        optimizer = None if self.solver == "lbfgs" else self._optimizer_for(params, call)
+        run = _Run(params, spec, data, y, history, rng, optimizer)
+        max_epochs = call.epochs + (self.solver == "lbfgs")  # L-BFGS opens one more sub-task
         callbacks = EpochCallbacks.for_fit(self, X, _labels_for(y, kernels), max_epochs)
-        hooks = [] if callbacks is None else [callbacks]
-
-        optimizer = divergence = None
+        ending = divergence = None
         try:
-            if self.solver == "lbfgs":
-                ending = train_lbfgs(
-                    params, spec, data, history,
-                    max_iter=self.epochs, max_fun=self.max_fun, tol=self.tol,
-                    verbose=self.verbose, hooks=hooks,
-                )  # fmt: skip
-            else:
-                optimizer = self._optimizer_for(params, incremental)
-                ending = self._fit_stochastic(
-                    params, spec, data, y, history, optimizer, rng, incremental, hooks
-                )
+            ending = self._train(run, call, [] if callbacks is None else [callbacks])
         except TrainingDivergedError as error:
             divergence = error
         except BaseException:
             if callbacks is not None:
                 callbacks.close_after_error()
             raise
-
         # After a divergence the core has put back finite parameters and the optimizer's
         # matching state: they are kept with the curves so far, to inspect or continue.
         self._set_fitted_attributes(params, spec, history, optimizer)
         if callbacks is not None:
             callbacks.close(self if divergence is None or divergence.recovered else None)
+        self._report(ending, divergence, history, call)
+        return self
+
+    def _check_call(self, call):
+        """Refuse what the parameters cannot do in this call, before anything changes."""
+        if call.chunk:
+            # scikit-learn validates the parameters only on the first partial_fit; a
+            # set_params between calls must not slip through (it costs microseconds)
+            self._validate_params()
+        if self.solver == "lbfgs" and self.dropout > 0:
+            raise ValueError(
+                f"dropout={self.dropout} needs a stochastic solver: L-BFGS-B minimises one "
+                "fixed function, and dropout draws new masks for every batch. Use "
+                "solver='adam' or 'sgd', or dropout=0."
+            )
+        if call.chunk and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: there is no held-out set "
+                "to stop on. Use fit, or set early_stopping=False."
+            )
+
+    def _train(self, run, call, hooks) -> Ending:
+        """Run the core's training loop on ``run``; why it ended."""
+        if self.solver == "lbfgs":
+            return train_lbfgs(
+                run.params, run.spec, run.data, run.history,
+                max_iter=self.epochs, max_fun=self.max_fun, tol=self.tol,
+                verbose=self.verbose, hooks=hooks,
+            )  # fmt: skip
+        data, validation = run.data, None
+        if self.early_stopping:
+            data, validation = self._split_validation(data, run.y, run.rng, run.params.kernels)
+        plan = self._epoch_plan(data.n_samples, run.rng, run.history, call)
+        hooks = ([PrintEpochs()] if self.verbose else []) + hooks
+        return train_stochastic(
+            run.params, run.spec, data, run.optimizer, run.history, plan, validation, hooks
+        )
+
+    def _report(self, ending, divergence, history, call):
+        """Raise a divergence that kept no validated model; warn about the others, about an
+        interrupted run, and about a fit that ran out of epochs before converging."""
         if divergence is not None:
             if not divergence.recovered:
                 raise divergence
@@ -477,11 +535,10 @@ class BaseScratchMLP(
                 "parameters reached so far are kept.",
                 UserWarning,
             )
-        elif ending is Ending.RAN_OUT and not incremental:
+        elif ending is Ending.RAN_OUT and not call.chunk:
             self._warn_not_converged(history)
-        return self
 
-    def _check_continues_in_its_library(self, X, kernels, incremental):
+    def _check_continues_in_its_library(self, X, kernels, method):
         """Training continues in the array library (and on the device) the network lives in.
 
         A warm-started ``fit`` or a ``partial_fit`` updates the fitted weights (and the
@@ -494,7 +551,6 @@ class BaseScratchMLP(
         )  # fmt: skip
         if same:
             return
-        method = "partial_fit" if incremental else "fit"
         raise ValueError(
             f"This network lives in {_library_of(weights)}, and {method} got X in "
             f"{_library_of(X)}: {method} continues training the fitted network, in its own "
@@ -504,7 +560,7 @@ class BaseScratchMLP(
             "with warm_start=False."
         )
 
-    def _prepare_data(self, X, y, sample_weight, reset, incremental, classes, kernels):
+    def _prepare_data(self, X, y, sample_weight, call, kernels):
         """Validated ``X`` and ``y``, and the :class:`TrainingData` the core trains on.
 
         The targets are encoded, and the weights combined, on the host; both then go to
@@ -512,16 +568,16 @@ class BaseScratchMLP(
         weight means). Returns ``X, y, data, weight_scale`` (see
         ``_combined_sample_weight``).
         """
-        X, y = self._validate_X_y(X, y, reset, kernels)
-        if not reset and X.dtype != self.coefs_[0].dtype:
+        X, y = self._validate_X_y(X, y, call.reset, kernels)
+        if not call.reset and X.dtype != self.coefs_[0].dtype:
             # a network keeps the dtype it was initialised in (and its optimizer's state)
             X = X.astype(self.coefs_[0].dtype) if kernels.in_place else kernels.asarray(
                 X, self.coefs_[0].dtype
             )  # fmt: skip
-        Y = self._encode_y(y, reset=reset, incremental=incremental, classes=classes)
+        Y = self._encode_y(y, call)
         Y = Y.astype(kernels.host_dtype(X.dtype), copy=False)
         sample_weight, weight_scale = self._combined_sample_weight(
-            X, y, sample_weight, incremental, kernels
+            X, y, sample_weight, call, kernels
         )
         if sample_weight is not None:
             kept = sample_weight > 0
@@ -532,7 +588,7 @@ class BaseScratchMLP(
         data = TrainingData(X, kernels.from_host(Y), sample_weight)
         return X, y, data, weight_scale
 
-    def _optimizer_for(self, params, incremental):
+    def _optimizer_for(self, params, call):
         """The optimizer built from the current parameters; ``partial_fit`` carries the state.
 
         Built anew on every call, so that a ``set_params`` between two ``partial_fit`` calls
@@ -552,11 +608,11 @@ class BaseScratchMLP(
             epsilon=self.epsilon,
         )
         previous = getattr(self, "_optimizer", None)
-        if incremental and type(previous) is type(optimizer) and previous.fits(params):
+        if call.chunk and type(previous) is type(optimizer) and previous.fits(params):
             optimizer.resume_from(previous)
         return optimizer
 
-    def _epoch_plan(self, n_samples, rng, history, incremental) -> EpochPlan:
+    def _epoch_plan(self, n_samples, rng, history, call) -> EpochPlan:
         """How this call's epochs run. A ``fit`` (warm-started or not) runs its learning-rate
         schedule over its own ``epochs``; ``partial_fit`` calls share one."""
         schedule = LearningRateSchedule(
@@ -567,24 +623,14 @@ class BaseScratchMLP(
             warmup_epochs=self.warmup_epochs,
         )
         return EpochPlan(
-            epochs=1 if incremental else self.epochs,
+            epochs=call.epochs,
             batch_size=self._batch_size(n_samples),
             shuffle=self.shuffle,
             rng=rng,
             schedule=schedule,
             stopping=NoImprovement(self.tol, self.n_iter_no_change),
-            schedule_start=0 if incremental else history.n_iter,
+            schedule_start=0 if call.chunk else history.n_iter,
         )
-
-    def _fit_stochastic(
-        self, params, spec, data, y, history, optimizer, rng, incremental, hooks
-    ):
-        validation = None
-        if self.early_stopping:
-            data, validation = self._split_validation(data, y, rng, params.kernels)
-        plan = self._epoch_plan(data.n_samples, rng, history, incremental)
-        hooks = ([PrintEpochs()] if self.verbose else []) + hooks
-        return train_stochastic(params, spec, data, optimizer, history, plan, validation, hooks)
 
     def _split_validation(self, data, y, rng, kernels):
         """Hold out ``validation_fraction`` of the data (stratified for classifiers).

@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from ._base import (
     BaseScratchMLP,
     _all_or_nothing,
+    _FitCall,
     _kernels_of,
     _labels_for,
     outputs_namespace,
@@ -179,7 +180,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         self : ScratchMLPClassifier
             The fitted classifier.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, _FitCall.fit(self))
 
     @available_if(lambda est: est.solver != "lbfgs")
     @_all_or_nothing
@@ -221,9 +222,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                     f"classes={list(classes)} differs from classes_={self.classes_.tolist()} "
                     "set by the first call to partial_fit."
                 )
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, _FitCall.partial_fit(self, classes))
 
-    def _encode_y(self, y, *, reset, incremental, classes=None):
+    def _encode_y(self, y, call):
         y_type = type_of_target(y, input_name="y")
         if y_type not in ("binary", "multiclass", "multilabel-indicator"):
             raise ValueError(
@@ -231,9 +232,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                 "multiclass and multilabel-indicator targets; for a continuous target use "
                 "ScratchMLPRegressor."
             )
-        if reset:
-            self._fit_label_binarizer(y, classes)
-        elif incremental:
+        if call.reset:
+            self._fit_label_binarizer(y, call.classes)
+        elif call.chunk:
             self._check_known_labels(y)  # a chunk may hold a subset of the classes
         else:
             self._check_same_classes(y)
@@ -288,10 +289,10 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         multiclass = self._label_binarizer.y_type_ == "multiclass"
         return make_loss(self.loss, "softmax" if multiclass else "sigmoid")
 
-    def _extra_sample_weight(self, y, incremental):
+    def _extra_sample_weight(self, y, call):
         if self.class_weight is None:
             return None
-        if incremental and self.class_weight == "balanced":
+        if call.chunk and self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' needs the class frequencies of the whole training "
                 "set, which partial_fit never sees. Compute them once with "

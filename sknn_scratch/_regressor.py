@@ -9,7 +9,7 @@ from sklearn.metrics import d2_absolute_error_score, d2_pinball_score, r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from ._base import BaseScratchMLP, _all_or_nothing, outputs_namespace
+from ._base import BaseScratchMLP, _all_or_nothing, _FitCall, outputs_namespace
 from ._docs import estimator_docstring
 from .core import make_loss
 
@@ -180,7 +180,7 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         self : ScratchMLPRegressor
             The fitted regressor.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, _FitCall.fit(self))
 
     @available_if(lambda est: est.solver != "lbfgs")
     @_all_or_nothing
@@ -204,9 +204,9 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         self : ScratchMLPRegressor
             The updated regressor.
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, _FitCall.partial_fit(self))
 
-    def _encode_y(self, y, *, reset, incremental, classes=None):
+    def _encode_y(self, y, call):
         y = np.asarray(y, dtype=np.float64)
         if self.loss == "poisson" and (np.any(y < 0) or np.sum(y) <= 0):
             raise ValueError(
