@@ -21,6 +21,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -31,7 +32,6 @@ from sklearn.utils._array_api import (
     check_same_namespace,
     get_namespace,
     get_namespace_and_device,
-    supported_float_dtypes,
 )
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
@@ -63,7 +63,7 @@ from .core import (
     train_stochastic,
 )
 from .core.activations import HIDDEN_ACTIVATIONS
-from .core.kernels import kernels_for, to_numpy
+from .core.kernels import NUMPY, kernels_for, to_numpy
 
 
 def _hidden_layer_sizes(hidden_size) -> tuple:
@@ -219,17 +219,16 @@ def _to_host(array):
 def _labels_for(y, kernels):
     """Host labels or targets ``y`` in the kernels' library and device (for the callbacks,
     and the classifier's ``predict``); labels that are not numbers stay a NumPy array."""
-    if kernels.in_place or y.dtype.kind not in "biuf":
-        return y
-    return kernels.from_host(y)
+    return y if y.dtype.kind not in "biuf" else kernels.from_host(y)
 
 
-def _float_dtypes(kernels):
-    """The floating dtypes a fit keeps (the others are converted to the first)."""
-    if kernels.in_place:
-        return (np.float64, np.float32)
-    half = getattr(kernels.xp, "float16", None)
-    return tuple(d for d in supported_float_dtypes(kernels.xp, kernels.device) if d != half)
+def _kernels_holding(array):
+    """The kernels of the library ``array`` lives in, whatever the dispatch setting (a
+    network fitted in torch stays in torch when dispatch is switched off)."""
+    if isinstance(array, np.ndarray):
+        return NUMPY
+    with config_context(array_api_dispatch=True):
+        return _kernels_of(array)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -360,7 +359,7 @@ class BaseScratchMLP(
             X,
             _to_host(y),
             accept_sparse=["csr", "csc"],
-            dtype=_float_dtypes(kernels),
+            dtype=kernels.float_dtypes(),
             multi_output=True,
             y_numeric=self._numeric_target,
             reset=reset,
@@ -546,10 +545,7 @@ class BaseScratchMLP(
         ``predict`` refuses such data while scikit-learn's Array API dispatch is on.
         """
         weights = self.coefs_[0]
-        same = kernels.in_place if isinstance(weights, np.ndarray) else (
-            not kernels.in_place and _kernels_of(weights) == kernels
-        )  # fmt: skip
-        if same:
+        if _kernels_holding(weights) == kernels:
             return
         raise ValueError(
             f"This network lives in {_library_of(weights)}, and {method} got X in "
@@ -571,9 +567,7 @@ class BaseScratchMLP(
         X, y = self._validate_X_y(X, y, call.reset, kernels)
         if not call.reset and X.dtype != self.coefs_[0].dtype:
             # a network keeps the dtype it was initialised in (and its optimizer's state)
-            X = X.astype(self.coefs_[0].dtype) if kernels.in_place else kernels.asarray(
-                X, self.coefs_[0].dtype
-            )  # fmt: skip
+            X = kernels.astype(X, self.coefs_[0].dtype)
         Y = self._encode_y(y, call)
         Y = Y.astype(kernels.host_dtype(X.dtype), copy=False)
         sample_weight, weight_scale = self._combined_sample_weight(
@@ -802,16 +796,15 @@ class BaseScratchMLP(
         check_same_namespace(X, self, attribute="_first_weights", method=method)
         kernels = _kernels_of(X)
         X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=_float_dtypes(kernels), reset=False
+            self, X, accept_sparse=["csr", "csc"], dtype=kernels.float_dtypes(), reset=False
         )
         if sp.issparse(X):
             X = X.tocsr()
-        coefs, intercepts = self.coefs_, self.intercepts_
-        if kernels.in_place:  # NumPy input to a network fitted in another library
-            coefs, intercepts = [_to_host(c) for c in coefs], [_to_host(b) for b in intercepts]
+        # in X's library: NumPy input to a network fitted in torch takes it to the host
+        coefs = [kernels.asarray(c) for c in self.coefs_]
+        intercepts = [kernels.asarray(b) for b in self.intercepts_]
         params = Parameters.from_arrays(coefs, intercepts, kernels=kernels)
-        if not kernels.in_place and X.dtype != params.flat.dtype:
-            X = kernels.asarray(X, params.flat.dtype)  # no mixed-precision products here
+        X = kernels.for_product_with(X, params.flat.dtype)
         return predict(params, self._network_spec(params.layer_sizes), X, layer=layer)
 
     @property

@@ -99,6 +99,7 @@ class NumpyKernels:
 
     def __init__(self, compiled=fused.ENABLED):
         self.compiled = compiled
+        self._ones = {}  # (length, dtype) -> a read-only vector of ones, for column_sums
         self._add_bias_relu = fused.add_bias_relu if compiled else add_bias_relu_numpy
         self._relu_derivative = fused.relu_derivative if compiled else relu_derivative_numpy
         self._sgd = fused.sgd_update if compiled else sgd_update_numpy
@@ -110,6 +111,12 @@ class NumpyKernels:
     def __repr__(self):
         return f"NumpyKernels(compiled={self.compiled})"
 
+    def __eq__(self, other):  # the same library (and host): compiled or not, they agree
+        return isinstance(other, NumpyKernels)
+
+    def __hash__(self):
+        return hash(NumpyKernels)
+
     def __reduce__(self):
         # unpickled as the NumPy kernels of the process that loads it, with its own
         # compiled loops, or none where Numba is not installed
@@ -117,8 +124,54 @@ class NumpyKernels:
 
     # ---------------------------------------------------------------- moving data
     def asarray(self, array, dtype=None):
-        """``array`` as an ndarray (of ``dtype``)."""
+        """``array`` as an ndarray (of ``dtype``); another library's array comes to the host."""
+        if not isinstance(array, np.ndarray):
+            array = to_numpy(array, None)
         return np.asarray(array, dtype=dtype)
+
+    def astype(self, X, dtype):
+        """``X`` (an array or a sparse matrix) converted to ``dtype``."""
+        return X.astype(dtype)
+
+    def for_product_with(self, X, dtype):
+        """``X`` ready for products with parameters of ``dtype``: as it is, since NumPy's
+        products of mixed precisions compute in the wider one."""
+        return X
+
+    def float_dtypes(self):
+        """The floating dtypes a fit keeps (others are converted to the first)."""
+        return (np.float64, np.float32)
+
+    # ---------------------------------------------------------------- buffers
+    def empty(self, shape, dtype, order="C"):
+        """A buffer to compute into, allocated once and reused."""
+        return np.empty(shape, dtype=dtype, order=order)
+
+    def row_buffer(self, array, n_rows):
+        """A buffer for ``n_rows`` rows of the dense ``array``, in the same memory order (None
+        for a sparse matrix, whose rows are gathered into a new matrix)."""
+        if sp.issparse(array):
+            return None
+        order = "F" if _column_major(array) else "C"
+        return np.empty((n_rows, array.shape[1]), dtype=array.dtype, order=order)
+
+    def rows_of(self, buffer, start, stop):
+        """Rows ``start:stop`` of a buffer (all of it without a copy, when that is all)."""
+        if start == 0 and stop == buffer.shape[0]:
+            return buffer
+        return buffer[start:stop]
+
+    def joined_rows(self, buffer, chunks):
+        """The result whose rows the chunks were computed into: the buffer itself."""
+        return buffer
+
+    def flat_from_layers(self, flat, coefs, intercepts):
+        """The flat parameter vector after per-layer kernels wrote into its views: ``flat``."""
+        return flat
+
+    def with_weights(self, flat, weights, n_weights):
+        """The flat vector after a kernel wrote ``weights`` into its weight slice: ``flat``."""
+        return flat
 
     def to_numpy(self, array):
         return array
@@ -215,13 +268,18 @@ class NumpyKernels:
     def row_max(self, a):
         return a.max(axis=1)
 
-    def column_sums(self, delta, ones, out):
-        """``delta.sum(axis=0)`` as the product ``ones @ delta``, into ``out``.
+    def column_sums(self, delta, out):
+        """``delta.sum(axis=0)`` into ``out``, computed as the product ``ones @ delta``.
 
-        The product runs in BLAS and was measured 2 to 3 times faster than
-        ``np.sum(axis=0)`` on a batch of 256 rows.
+        The product runs in BLAS, which sums a tall batch's columns faster than
+        ``np.sum(axis=0)`` does.
         """
-        return np.matmul(ones[: delta.shape[0]], delta, out=out)
+        key = (delta.shape[0], delta.dtype)
+        ones = self._ones.get(key)
+        if ones is None:
+            ones = self._ones[key] = np.ones(delta.shape[0], dtype=delta.dtype)
+            ones.flags.writeable = False
+        return np.matmul(ones, delta, out=out)
 
     def add_scaled(self, out, x, scale, scratch):
         """``out += x * scale`` in place: the L2 term's gradient."""
@@ -275,8 +333,8 @@ class NumpyKernels:
 
         ``mode="clip"`` skips the bounds check, which the indices (a permutation) do not
         need and which makes NumPy gather into a temporary copy first. A column-major array
-        (a DataFrame's values often are) is gathered as the columns of its transpose: taking
-        rows across the columns' memory was measured 60 times slower.
+        (a DataFrame's values often are) is gathered as the columns of its transpose, along
+        its memory rather than across it.
         """
         if sp.issparse(array):
             return array[index]
@@ -388,6 +446,41 @@ class ArrayAPIKernels:
     def host_dtype(self, dtype):
         return np.dtype(np.float32 if dtype == self.xp.float32 else np.float64)
 
+    def astype(self, X, dtype):
+        return self.xp.asarray(X, dtype=dtype, device=self.device)
+
+    def for_product_with(self, X, dtype):
+        """``X`` in ``dtype``: the standard defines no products of mixed precisions."""
+        return X if X.dtype == dtype else self.astype(X, dtype)
+
+    def float_dtypes(self):
+        """The floating dtypes the device supports, float64 first (float16 is left out)."""
+        available = self.xp.__array_namespace_info__().dtypes(
+            kind="real floating", device=self.device
+        )
+        return tuple(available[name] for name in ("float64", "float32") if name in available)
+
+    # ---------------------------------------------------------------- buffers: none, every
+    # kernel returns a new array
+    def empty(self, shape, dtype, order="C"):
+        return None
+
+    def row_buffer(self, array, n_rows):
+        return None
+
+    def rows_of(self, buffer, start, stop):
+        return None
+
+    def joined_rows(self, buffer, chunks):
+        return chunks[0] if len(chunks) == 1 else self.xp.concat(chunks)
+
+    def flat_from_layers(self, flat, coefs, intercepts):
+        reshape = self.xp.reshape
+        return self.xp.concat([reshape(c, (-1,)) for c in coefs] + list(intercepts))
+
+    def with_weights(self, flat, weights, n_weights):
+        return self.xp.concat([weights, flat[n_weights:]])
+
     def zeros(self, n, dtype):
         return self.xp.zeros(n, dtype=dtype, device=self.device)
 
@@ -450,7 +543,7 @@ class ArrayAPIKernels:
     def row_max(self, a):
         return self.xp.max(a, axis=1)
 
-    def column_sums(self, delta, ones, out):
+    def column_sums(self, delta, out):
         return self.xp.sum(delta, axis=0)
 
     def add_scaled(self, out, x, scale, scratch):

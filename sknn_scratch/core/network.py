@@ -117,21 +117,14 @@ class Parameters:
             self._view(flat)
 
     def assign_layers(self, coefs, intercepts) -> None:
-        """Make per-layer arrays the parameters' values (the in-place kernels have written
-        into the views already)."""
-        if self.kernels.in_place:
-            return
-        reshape = self.kernels.xp.reshape
-        self.assign(self.kernels.concat([reshape(c, (-1,)) for c in coefs] + list(intercepts)))
+        """Make per-layer arrays (the results of kernels on :attr:`coefs` and
+        :attr:`intercepts`) the parameters' values."""
+        self.assign(self.kernels.flat_from_layers(self.flat, coefs, intercepts))
 
     def assign_weights(self, weights) -> None:
-        """Make ``weights`` (the result of a kernel on :attr:`weights`) every weight's value.
-
-        The in-place kernels have written into the slice already; the functional ones made
-        a new array, joined here to the unchanged biases.
-        """
-        if not self.kernels.in_place:
-            self.assign(self.kernels.concat([weights, self.flat[self.n_weights :]]))
+        """Make ``weights`` (the result of a kernel on :attr:`weights`) every weight's value,
+        the biases unchanged."""
+        self.assign(self.kernels.with_weights(self.flat, weights, self.n_weights))
 
     @classmethod
     def from_arrays(cls, coefs, intercepts, dtype=None, kernels=NUMPY) -> "Parameters":
@@ -155,15 +148,15 @@ class Parameters:
         return Parameters(self.layer_sizes, flat.dtype, flat=flat, kernels=self.kernels)
 
 
-def output_layer_array(n_rows, n_outputs, dtype):
-    """An empty ``(n_rows, n_outputs)`` array for the output layer, stored column by column.
+def output_layer_array(n_rows, n_outputs, dtype, kernels=NUMPY):
+    """An empty ``(n_rows, n_outputs)`` buffer for the output layer, stored column by column.
 
     The output layer is narrow (a few classes) and its softmax and log-loss reduce across each
-    row. NumPy reduces a row of 10 contiguous numbers about 10 times slower than it combines 10
-    contiguous columns, so these arrays use Fortran (column-major) order. Their values and
-    every result are the same either way.
+    row; NumPy combines a few contiguous columns faster than it reduces many short rows, so
+    these buffers use Fortran (column-major) order. Their values and every result are the
+    same either way.
     """
-    return np.empty((n_rows, n_outputs), dtype=dtype, order="F")
+    return kernels.empty((n_rows, n_outputs), dtype, order="F")
 
 
 @dataclass
@@ -188,46 +181,38 @@ class Batch:
 class Workspace:
     """Reusable arrays for the forward and backward passes of batches of up to ``n_rows``.
 
-    With NumPy it allocates every buffer a batch needs once (see :class:`Batch`); ``ones``
-    (for the bias gradients) and ``weights_scratch`` (for the L2 gradient) spare the backward
-    pass any allocation, and ``pre_activations``, only for the few activations whose
-    derivative needs it, keeps the hidden layers' ``z`` (see :meth:`pre_activation_rows`).
-    The functional kernels of other array libraries allocate as they go: there, every
-    buffer is None.
+    With NumPy it allocates every buffer a batch needs once (see :class:`Batch`);
+    ``weights_scratch`` (for the L2 gradient) spares the backward pass any allocation, and
+    ``pre_activations``, only for the few activations whose derivative needs it, keeps the
+    hidden layers' ``z`` (see :meth:`pre_activation_rows`). The functional kernels of other
+    array libraries allocate as they go: there, every buffer is None (``kernels.empty``).
     """
 
     def __init__(self, layer_sizes, n_rows, dtype, with_deltas=True, kernels=NUMPY):
         self.n_hidden = len(layer_sizes) - 2
-        self.n_rows = n_rows
+        self.n_rows, self.dtype = n_rows, dtype
         self.with_deltas = with_deltas
-        self.kernels = kernels
+        self.kernels = k = kernels
         self.pre_activations = None  # allocated by pre_activation_rows, when first needed
-        self.activations = [None] * (self.n_hidden + 1)
-        self.logits = self.ones = self.weights_scratch = None
-        self.deltas = [None] * (self.n_hidden + 1) if with_deltas else []
-        if kernels.in_place:
-            self._allocate(layer_sizes, n_rows, dtype)
-
-    def _allocate(self, layer_sizes, n_rows, dtype):
         *hidden, n_outputs = layer_sizes[1:]
-        self.activations = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
-        self.activations.append(output_layer_array(n_rows, n_outputs, dtype))
-        self.logits = output_layer_array(n_rows, n_outputs, dtype)
-        if self.with_deltas:
-            self.deltas = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
-            self.deltas.append(output_layer_array(n_rows, n_outputs, dtype))
+        self.hidden_widths = hidden
+        self.activations = [k.empty((n_rows, w), dtype) for w in hidden]
+        self.activations.append(output_layer_array(n_rows, n_outputs, dtype, k))
+        self.logits = output_layer_array(n_rows, n_outputs, dtype, k)
+        self.deltas, self.weights_scratch = [], None
+        if with_deltas:
+            self.deltas = [k.empty((n_rows, w), dtype) for w in hidden]
+            self.deltas.append(output_layer_array(n_rows, n_outputs, dtype, k))
             n_weights = int(np.dot(layer_sizes[:-1], layer_sizes[1:]))  # sum of n_in * n_out
-            self.weights_scratch = np.empty(n_weights, dtype=dtype)  # for the L2 gradient
-        self.ones = np.ones(n_rows, dtype=dtype)
+            self.weights_scratch = k.empty(n_weights, dtype)  # for the L2 gradient
 
     def rows(self, n_rows):
         """The first ``n_rows`` rows of every array (for a last, shorter batch)."""
-        if n_rows == self.n_rows or not self.kernels.in_place:
-            return list(self.activations), self.logits, list(self.deltas)
+        k = self.kernels
         return (
-            [a[:n_rows] for a in self.activations],
-            self.logits[:n_rows],
-            [d[:n_rows] for d in self.deltas],
+            [k.rows_of(a, 0, n_rows) for a in self.activations],
+            k.rows_of(self.logits, 0, n_rows),
+            [k.rows_of(d, 0, n_rows) for d in self.deltas],
         )
 
     def pre_activation_rows(self, hidden_activation, n_rows):
@@ -243,13 +228,11 @@ class Workspace:
         """
         if hidden_activation not in DERIVATIVE_TAKES_Z or not self.with_deltas:
             return None
-        if not self.kernels.in_place:
-            return [None] * self.n_hidden
+        k = self.kernels
         if self.pre_activations is None:
-            self.pre_activations = [np.empty_like(a) for a in self.activations[:-1]]
-        if n_rows == self.n_rows:
-            return self.pre_activations
-        return [z[:n_rows] for z in self.pre_activations]
+            widths = self.hidden_widths
+            self.pre_activations = [k.empty((self.n_rows, w), self.dtype) for w in widths]
+        return [k.rows_of(z, 0, n_rows) for z in self.pre_activations]
 
     def batch(self, hidden_activation, n_rows) -> Batch:
         """The :class:`Batch` of ``n_rows`` rows that a forward pass fills."""
@@ -288,10 +271,8 @@ class Dropout:
         self.rate, self.rng, self.kernels = rate, rng, kernels
         self.scale = np.dtype(dtype).type(1.0 / (1.0 - rate))
         hidden = layer_sizes[1:-1]
-        self.all_masks = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
-        self.all_outputs = [None] * len(hidden)
-        if kernels.in_place:
-            self.all_outputs = [np.empty((n_rows, w), dtype=dtype) for w in hidden]
+        self.all_masks = [np.empty((n_rows, w), dtype=dtype) for w in hidden]  # on the host
+        self.all_outputs = [kernels.empty((n_rows, w), dtype) for w in hidden]
         self.masks, self.outputs = self.all_masks, self.all_outputs
 
     def draw(self, n_rows) -> "Dropout":
@@ -301,7 +282,7 @@ class Dropout:
             kept = self.rng.random_sample(mask.shape) >= self.rate
             np.multiply(kept, self.scale, out=mask)
         self.masks = [self.kernels.from_host(m) for m in masks]
-        self.outputs = [None if o is None else o[:n_rows] for o in self.all_outputs]
+        self.outputs = [self.kernels.rows_of(o, 0, n_rows) for o in self.all_outputs]
         return self
 
 
@@ -375,7 +356,7 @@ def backward(params, spec, X, batch, grads, workspace, dropout=None):
     for i in range(spec.n_layers - 1, -1, -1):
         a_prev = X if i == 0 else passed_on[i - 1]
         coef_grads[i] = k.matmul(a_prev.T, deltas[i], out=grads.coefs[i])
-        intercept_grads[i] = k.column_sums(deltas[i], workspace.ones, out=grads.intercepts[i])
+        intercept_grads[i] = k.column_sums(deltas[i], out=grads.intercepts[i])
         if i > 0:
             delta = k.dense_matmul(deltas[i], params.coefs[i].T, out=deltas[i - 1])
             if dropout is not None:
@@ -514,34 +495,23 @@ def predict(params, spec, X, batch_rows=None, return_logits=False, layer=-1):
     if batch_rows is None:
         itemsize = 4 if dtype == k.xp.float32 else 8
         batch_rows = chunk_rows(spec.layer_sizes, n_rows, itemsize=itemsize)
-    if not k.in_place:
-        return _predict_in_new_arrays(params, spec, X, batch_rows, return_logits, layer)
     workspace = Workspace(spec.layer_sizes, max(batch_rows, 1), dtype, False, kernels=k)
     width = spec.layer_sizes[1:][layer]
-    n_outputs = spec.layer_sizes[-1]
-    outputs = np.empty((n_rows, width), dtype=dtype)
-    # the logits of every row are kept only when asked for; otherwise one chunk's suffice
-    logits = np.empty((n_rows, n_outputs), dtype=dtype) if return_logits else None
+    # NumPy computes each chunk into its rows of the results; the logits of every row are
+    # kept only when asked for (otherwise one chunk's suffice). Other libraries join chunks.
+    outputs = k.empty((n_rows, width), dtype)
+    logits = k.empty((n_rows, spec.layer_sizes[-1]), dtype) if return_logits else None
+    output_chunks, logit_chunks = [], []
     for start in range(0, n_rows, batch_rows):
         stop = min(start + batch_rows, n_rows)
         batch = workspace.batch(spec.hidden_activation, stop - start)
-        batch.activations[layer] = outputs[start:stop]
+        batch.activations[layer] = k.rows_of(outputs, start, stop)
         if return_logits:
-            batch.logits = logits[start:stop]
+            batch.logits = k.rows_of(logits, start, stop)
         forward(params, spec, k.slice_rows(X, start, stop), batch)
-    return (outputs, logits) if return_logits else outputs
-
-
-def _predict_in_new_arrays(params, spec, X, batch_rows, return_logits, layer):
-    """:func:`predict` for the functional kernels: the chunks' results, concatenated."""
-    k = params.kernels
-    workspace = Workspace(spec.layer_sizes, batch_rows, params.flat.dtype, False, kernels=k)
-    outputs, logits = [], []
-    for start in range(0, X.shape[0], batch_rows):
-        batch = workspace.batch(spec.hidden_activation, 0)
-        forward(params, spec, k.slice_rows(X, start, start + batch_rows), batch)
-        outputs.append(batch.activations[layer])
-        logits.append(batch.logits)
-    outputs = outputs[0] if len(outputs) == 1 else k.concat(outputs)
-    logits = logits[0] if len(logits) == 1 else k.concat(logits)
-    return (outputs, logits) if return_logits else outputs
+        output_chunks.append(batch.activations[layer])
+        logit_chunks.append(batch.logits)
+    outputs = k.joined_rows(outputs, output_chunks)
+    if not return_logits:
+        return outputs
+    return outputs, k.joined_rows(logits, logit_chunks)

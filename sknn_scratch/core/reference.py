@@ -49,28 +49,13 @@ LINKS = {  # the output layer's activation, which the loss decides
 
 @dataclass(frozen=True)
 class Spec:
-    """What a network computes apart from its parameters (the defaults: the tutorial's).
+    """What a network computes apart from its parameters (the defaults: the tutorial's)."""
 
-    Parameters
-    ----------
-    activation : str
-        Every hidden layer's activation, a key of :data:`ACTIVATIONS`.
-    loss : str
-        ``"squared_error"``, ``"log_loss"``, ``"poisson"``, ``"absolute_error"``,
-        ``"huber"`` or ``"quantile"`` (see :func:`compute_loss`).
-    link : str
-        The output layer's activation, a key of :data:`LINKS`.
-    parameter : float, optional
-        Huber's ``delta`` or the quantile ``q``.
-    alpha : float
-        The L2 term ``alpha / 2 * sum(W**2)``, divided by the batch's total sample weight.
-    """
-
-    activation: str = "sigmoid"
-    loss: str = "squared_error"
-    link: str = "sigmoid"
-    parameter: float | None = None
-    alpha: float = 0.0
+    activation: str = "sigmoid"  # every hidden layer's, a key of ACTIVATIONS
+    loss: str = "squared_error"  # see compute_loss
+    link: str = "sigmoid"  # the output layer's activation, a key of LINKS
+    parameter: float | None = None  # Huber's delta, or the quantile q
+    alpha: float = 0.0  # the L2 term alpha / 2 * sum(W**2), over the batch's total weight
 
 
 def initialize_parameters(layer_sizes: list, rng: np.random.RandomState, method: str = "normal",
@@ -103,14 +88,8 @@ def forward_propagation(network: dict, X: np.ndarray, spec: Spec = Spec(),
                         masks: list | None = None) -> tuple:  # fmt: skip
     """Step 4: ``z = a_prev @ W + b`` and ``a = f(z)``, layer by layer.
 
-    Parameters
-    ----------
-    network : dict
-    X : ndarray of shape (n_samples, n_features)
-    spec : Spec
-    masks : list of ndarray, optional
-        Inverted dropout: per hidden layer, ``(n_samples, width)`` holding 0 for a dropped
-        unit and ``1 / (1 - rate)`` for a kept one; the layer passes on ``f(z) * mask``.
+    ``masks`` are inverted dropout's: per hidden layer, ``(n_samples, width)``, 0 for a
+    dropped unit and ``1 / (1 - rate)`` for a kept one; the layer passes on ``f(z) * mask``.
 
     Returns
     -------
@@ -231,31 +210,19 @@ def backward_propagation(network: dict, cache: dict, X: np.ndarray, Y: np.ndarra
 
 @dataclass(frozen=True)
 class Optimizer:
-    """How gradients become steps (the defaults: the tutorial's plain gradient descent).
+    """How gradients become steps (the defaults: the tutorial's plain gradient descent)."""
 
-    Parameters
-    ----------
-    solver : {"sgd", "adam"}
-        SGD with ``momentum`` (and ``nesterov``), or Adam with ``beta_1``, ``beta_2`` and
-        ``epsilon``.
-    learning_rate : float
-        Scaled by ``schedule``: ``"constant"``, ``"invscaling"`` (with ``power_t``) or
-        ``"cosine"`` (with ``warmup_epochs``); see :func:`learning_rate_at`.
-    max_grad_norm : float, optional
-        Each batch's whole gradient is scaled down to at most this L2 norm.
-    """
-
-    solver: str = "sgd"
-    learning_rate: float = 0.1
-    momentum: float = 0.0
+    solver: str = "sgd"  # or "adam"
+    learning_rate: float = 0.1  # the rate that the schedule scales (see learning_rate_at)
+    momentum: float = 0.0  # SGD's
     nesterov: bool = False
-    beta_1: float = 0.9
+    beta_1: float = 0.9  # Adam's
     beta_2: float = 0.999
     epsilon: float = 1e-8
-    schedule: str = "constant"
+    schedule: str = "constant"  # or "invscaling" (power_t), "cosine" (warmup_epochs)
     power_t: float = 0.5
     warmup_epochs: int = 0
-    max_grad_norm: float | None = None
+    max_grad_norm: float | None = None  # clip each batch's whole gradient to this L2 norm
 
 
 def learning_rate_at(optimizer: Optimizer, epoch: int, n_seen: int, epochs: int) -> float:
@@ -324,7 +291,7 @@ def train_network(network: dict, X: np.ndarray, Y: np.ndarray, spec: Spec = Spec
     -------
     network : dict
     loss_curve : list of float
-        Every epoch's loss, as the estimators' ``loss_curve_``.
+        Every epoch's loss (the estimators' ``loss_curve_``).
     """
     n = len(Y)
     batch_size = n if batch_size is None else min(batch_size, n)

@@ -281,22 +281,15 @@ def _aligned(array):
     return array if array.flags.aligned else np.require(array, requirements="A")
 
 
-def _row_buffer(array, n_rows):
-    """An empty buffer for ``n_rows`` rows of the dense ``array``, in the same memory order."""
-    order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
-    return np.empty((n_rows, array.shape[1]), dtype=array.dtype, order=order)
-
-
 class _Batches:
     """The batches of an epoch: rows gathered into reusable buffers (NumPy) or new arrays."""
 
     def __init__(self, data, batch_size, kernels):
         self.data, self.batch_size, self.kernels = data, batch_size, kernels
         self.x_buffer = self.y_buffer = None
-        if kernels.in_place and batch_size < data.n_samples:
-            self.y_buffer = _row_buffer(data.Y, batch_size)
-            if not sp.issparse(data.X):
-                self.x_buffer = _row_buffer(data.X, batch_size)
+        if batch_size < data.n_samples:  # a full batch is the data itself
+            self.x_buffer = kernels.row_buffer(data.X, batch_size)
+            self.y_buffer = kernels.row_buffer(data.Y, batch_size)
 
     def __call__(self, order):
         """``(X, Y, sample_weight)`` of each batch, visiting the samples in ``order`` (a
