@@ -30,23 +30,24 @@ def fit_quietly(estimator, X, y, **fit_params):
         return estimator.fit(X, y, **fit_params)
 
 
-def finite_difference_gradient(loss, flat, step=1e-6):
-    """Central differences of ``loss()``, a function of the values held in ``flat``.
+def finite_difference_gradient(loss, *arrays, step=1e-6):
+    """Centred differences of ``loss()``, a function of the values held in ``arrays``.
 
-    Each entry of ``flat`` is moved by ``+step`` and ``-step`` in place (and put back), and
+    Each entry of each array is moved by ``+step`` and ``-step`` in place (and put back), and
     ``loss`` is evaluated at both: the numerical gradient that backpropagation is checked
-    against.
+    against. Returns one vector, the arrays' entries in order (row-major within each).
     """
-    gradient = np.empty_like(flat)
-    for k in range(flat.size):
-        saved = flat[k]
-        flat[k] = saved + step
-        loss_plus = loss()
-        flat[k] = saved - step
-        loss_minus = loss()
-        flat[k] = saved
-        gradient[k] = (loss_plus - loss_minus) / (2 * step)
-    return gradient
+    gradient = []
+    for array in arrays:
+        for index in np.ndindex(array.shape):
+            saved = array[index]
+            array[index] = saved + step
+            loss_plus = loss()
+            array[index] = saved - step
+            loss_minus = loss()
+            array[index] = saved
+            gradient.append((loss_plus - loss_minus) / (2 * step))
+    return np.array(gradient)
 
 
 def skip_cuda_check_without_a_gpu(check):

@@ -1,8 +1,12 @@
-"""Backpropagation against central finite differences, for every piece of the network."""
+"""The fast core's gradient: sample weights as repeated rows, and saturated outputs.
+
+The finite-difference check of backpropagation (every activation, loss and link, with and
+without L2, sample weights and dropout) is made on the reference in ``test_reference.py``,
+whose oracle grid then holds the fast core to the reference.
+"""
 
 import numpy as np
 import pytest
-from _helpers import finite_difference_gradient
 
 from sknn_scratch.core import (
     NetworkSpec,
@@ -11,12 +15,10 @@ from sknn_scratch.core import (
     loss_and_gradient,
     make_loss,
 )
-from sknn_scratch.core.activations import HIDDEN_ACTIVATIONS
 from sknn_scratch.core.losses import OUTPUT_ACTIVATIONS
 
-N_SAMPLES, N_FEATURES, N_OUTPUTS = 7, 3, 3
+N_SAMPLES, N_FEATURES, N_OUTPUTS = 7, 3, 3  # test_activations.py uses these and _targets
 LOSS_OUTPUT_PAIRS = [(loss, out) for loss, outs in OUTPUT_ACTIVATIONS.items() for out in outs]
-HIDDEN_LAYERS = {1: (5,), 2: (5, 4), 3: (4, 5, 3)}
 
 
 def _targets(loss, output_activation, rng):
@@ -35,43 +37,6 @@ def _loss_and_gradient(params, spec, X, Y, sample_weight):
     grads = params.zeros_like()
     loss = loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads)
     return loss, grads.flat
-
-
-def _finite_difference_gradient(params, spec, X, Y, sample_weight):
-    def loss():
-        return _loss_and_gradient(params, spec, X, Y, sample_weight)[0]
-
-    return finite_difference_gradient(loss, params.flat)
-
-
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
-@pytest.mark.parametrize("alpha", [0.0, 0.3])
-@pytest.mark.parametrize("depth", sorted(HIDDEN_LAYERS))
-@pytest.mark.parametrize("loss, output_activation", LOSS_OUTPUT_PAIRS)
-@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
-def test_backprop_matches_finite_differences(
-    activation, loss, output_activation, depth, alpha, weighted
-):
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(N_SAMPLES, N_FEATURES))
-    Y = _targets(loss, output_activation, rng)
-    sample_weight = rng.uniform(0.2, 3.0, size=N_SAMPLES) if weighted else None
-    spec = NetworkSpec(
-        layer_sizes=(N_FEATURES, *HIDDEN_LAYERS[depth], N_OUTPUTS),
-        hidden_activation=activation,
-        loss=make_loss(loss, output_activation),
-        alpha=alpha,
-    )
-    params = initialize_parameters(spec.layer_sizes, "normal", rng, activation)
-    n_biases = params.flat.size - params.n_weights
-    params.flat[params.n_weights :] = rng.normal(scale=0.5, size=n_biases)
-    params.flat *= 0.7  # moderate pre-activations: no saturated units, no relu exactly at 0
-
-    _, analytic = _loss_and_gradient(params, spec, X, Y, sample_weight)
-    numeric = _finite_difference_gradient(params, spec, X, Y, sample_weight)
-
-    relative_error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
-    assert relative_error < 1e-6
 
 
 def test_integer_weights_give_the_gradient_of_repeated_rows():
