@@ -200,9 +200,7 @@ def _all_or_nothing(method):
 
 
 def outputs_namespace(outputs):
-    """The namespace of the network's ``outputs``: NumPy itself for NumPy arrays."""
-    if isinstance(outputs, np.ndarray):
-        return np
+    """The Array API namespace of the network's ``outputs`` (NumPy's, for NumPy arrays)."""
     return get_namespace(outputs)[0]
 
 

@@ -376,13 +376,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
 
     def _probabilities(self, X, method):
         outputs = self._forward(X, method)
-        if isinstance(outputs, np.ndarray):
-            if self._label_binarizer.y_type_ == "binary":
-                outputs = np.hstack([1 - outputs, outputs])
-            eps = np.finfo(outputs.dtype).eps
-            return np.clip(outputs, eps, 1 - eps, out=outputs)
         xp = outputs_namespace(outputs)
-        if self._label_binarizer.y_type_ == "binary":
+        if self._label_binarizer.y_type_ == "binary":  # one sigmoid unit: P(second class)
             outputs = xp.concat([1 - outputs, outputs], axis=1)
         eps = float(xp.finfo(outputs.dtype).eps)
         return xp.clip(outputs, min=eps, max=1 - eps)

@@ -5,23 +5,11 @@ NumPy runs each as one or more whole-array passes: Adam's update is ten passes o
 parameter vector and its two moments, a relu layer is a pass to add the bias and another to
 clip, its derivative a pass to compare and another to multiply. Every pass streams its arrays
 through memory again. The loops below do the same arithmetic element by element, in one pass
-each. Measured on the benchmark's network (100 inputs, two hidden layers of 256, 10 classes,
-batches of 256), one call each, NumPy's passes against the compiled loop:
+each. ``benchmarks/throughput.py`` measures what that is worth on a whole epoch: its
+``ours`` column runs these loops and its ``ours-numpy`` column the NumPy forms, side by side
+in one run (``benchmarks/results/throughput.md``).
 
-=====================================  ===================  ===================
-operation                              float64              float32
-=====================================  ===================  ===================
-Adam's update (94 730 parameters)      267 µs -> 89 µs      108 µs -> 35 µs
-bias and relu of a 256 x 256 layer     51 µs -> 7 µs        35 µs -> 4 µs
-relu's derivative, 256 x 256           36 µs -> 12 µs       17 µs -> 6 µs
-L2 gradient, ``grad += c * weights``   35 µs -> 17 µs       18 µs -> 8 µs
-=====================================  ===================  ===================
-
-Together that is about a tenth of an epoch: the difference between 79% and 89% of the
-matrix-product floor in float64 (78% and 87% in float32) on the benchmark's headline
-configuration (``benchmarks/README.md``).
-
-Numba is optional (``pip install "sknn-scratch[fast]"``). Without it, or with
+Numba is optional (the ``fast`` extra: ``pip install ".[fast]"``). Without it, or with
 ``SKNN_SCRATCH_NUMBA=0`` in the environment, :data:`ENABLED` is False and the callers run
 their NumPy form, which stays next to each call as the readable reference. Each loop makes the
 same floating-point operations in the same order as that form, with every constant in the

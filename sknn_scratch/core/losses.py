@@ -138,7 +138,7 @@ class Loss:
     def _from_residual(self, kernels, residual, outputs, n_outputs):
         """``(d, c)``: the loss's gradient with respect to the logits is ``c * d`` per row,
         given ``residual = p - y``, which the kernels may overwrite with ``d``."""
-        return residual, 1.0
+        raise NotImplementedError
 
 
 class SquaredError(Loss):
@@ -170,6 +170,9 @@ class BinaryLogLoss(Loss):
         softplus = xp.logaddexp(xp.zeros_like(logits), logits)
         return xp.sum(softplus, axis=1) - kernels.row_dot(Y, logits)
 
+    def _from_residual(self, kernels, residual, outputs, n_outputs):
+        return residual, 1.0  # the sigmoid's derivative cancels the loss's: p - y
+
 
 class CategoricalLogLoss(Loss):
     """Cross-entropy of a softmax output (multiclass targets), from the logits.
@@ -182,6 +185,9 @@ class CategoricalLogLoss(Loss):
 
     def per_sample(self, kernels, Y, logits, outputs):
         return logsumexp_rows(kernels, logits) - kernels.row_dot(Y, logits)
+
+    def _from_residual(self, kernels, residual, outputs, n_outputs):
+        return residual, 1.0  # the softmax's Jacobian cancels the loss's: p - y
 
 
 def logsumexp_rows(kernels, z):
