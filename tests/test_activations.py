@@ -19,10 +19,10 @@ from test_gradients import N_FEATURES, N_OUTPUTS, N_SAMPLES, _targets
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 from sknn_scratch.core import (
+    Backpropagation,
     NetworkSpec,
     Workspace,
     initialize_parameters,
-    loss_and_gradient,
     make_loss,
 )
 from sknn_scratch.core.activations import (
@@ -244,10 +244,9 @@ def test_a_shorter_batch_gets_the_same_loss_and_gradient(name):
     params = initialize_parameters(spec.layer_sizes, "he", rng, name)
     results = []
     for n_rows in (N_SAMPLES, N_SAMPLES + 5):
-        grads = params.zeros_like()
-        workspace = Workspace(spec.layer_sizes, n_rows, np.float64)
-        loss = loss_and_gradient(params, spec, X, Y, None, workspace, grads)
-        results.append((loss, grads.flat))
+        backprop = Backpropagation(params, spec, n_rows)
+        loss = backprop.loss_and_gradient(X, Y)
+        results.append((loss, backprop.grads.flat))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-14)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12, atol=1e-15)
 
@@ -272,9 +271,11 @@ def test_prediction_is_the_forward_pass_of_the_formulas(name, dtype):
     assert outputs.dtype == dtype
     np.testing.assert_allclose(outputs, a, rtol=rtol, atol=rtol)
 
-    workspace = Workspace(spec.layer_sizes, 50, dtype)
-    loss_and_gradient(params, spec, X, a.astype(dtype), None, workspace, params.zeros_like())
-    np.testing.assert_allclose(workspace.activations[-1], outputs, rtol=1e-12, atol=1e-12)
+    backprop = Backpropagation(params, spec, 50)
+    backprop.loss_and_gradient(X, a.astype(dtype))
+    np.testing.assert_allclose(
+        backprop.workspace.activations[-1], outputs, rtol=1e-12, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])

@@ -11,10 +11,9 @@ from sklearn.metrics import log_loss
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 from sknn_scratch.core import (
+    Backpropagation,
     NetworkSpec,
-    Workspace,
     initialize_parameters,
-    loss_and_gradient,
     make_loss,
 )
 from sknn_scratch.core.activations import HIDDEN_ACTIVATIONS
@@ -30,10 +29,9 @@ def _fixed_dropout(spec, rate, rng):
 
 
 def _loss(params, spec, X, Y, weights, dropout):
-    workspace = Workspace(spec.layer_sizes, N_SAMPLES, np.float64)
-    grads = params.zeros_like()
-    value = loss_and_gradient(params, spec, X, Y, weights, workspace, grads, dropout)
-    return value, grads.flat.copy()
+    backprop = Backpropagation(params, spec, N_SAMPLES)
+    value = backprop.loss_and_gradient(X, Y, weights, dropout)
+    return value, backprop.grads.flat.copy()
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])

@@ -197,15 +197,14 @@ def test_lbfgs_warns_whenever_it_stops_at_max_fun(iris, activation, max_fun):
         clf.fit(X, y)
     warned = any(issubclass(w.category, ConvergenceWarning) for w in record)
     if not warned:  # then L-BFGS-B's own test holds at the weights it returned
-        from sknn_scratch.core import Parameters, Workspace, loss_and_gradient
+        from sknn_scratch.core import Backpropagation, Parameters
 
         params = Parameters.from_arrays(clf.coefs_, clf.intercepts_)
-        grads = params.zeros_like()
         spec = clf._network_spec(params.layer_sizes)
         Y = clf._label_binarizer.transform(y).astype(float)
-        workspace = Workspace(spec.layer_sizes, len(y), params.flat.dtype)
-        loss_and_gradient(params, spec, X, Y, None, workspace, grads)
-        assert np.abs(grads.flat).max() <= clf.tol
+        backprop = Backpropagation(params, spec, len(y))
+        backprop.loss_and_gradient(X, Y)
+        assert np.abs(backprop.grads.flat).max() <= clf.tol
 
 
 def test_lbfgs_divergence_gives_advice_that_applies_to_lbfgs():

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from sknn_scratch.core import (
+    Backpropagation,
     NetworkSpec,
-    Workspace,
     initialize_parameters,
-    loss_and_gradient,
     make_loss,
 )
 from sknn_scratch.core.losses import OUTPUT_ACTIVATIONS
@@ -33,10 +32,9 @@ def _targets(loss, output_activation, rng):
 
 
 def _loss_and_gradient(params, spec, X, Y, sample_weight):
-    workspace = Workspace(spec.layer_sizes, N_SAMPLES, np.float64)
-    grads = params.zeros_like()
-    loss = loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads)
-    return loss, grads.flat
+    backprop = Backpropagation(params, spec, N_SAMPLES)
+    loss = backprop.loss_and_gradient(X, Y, sample_weight)
+    return loss, backprop.grads.flat
 
 
 def test_integer_weights_give_the_gradient_of_repeated_rows():
@@ -50,9 +48,9 @@ def test_integer_weights_give_the_gradient_of_repeated_rows():
     weighted = _loss_and_gradient(params, spec, X, Y, counts.astype(float))
 
     X_rep, Y_rep = np.repeat(X, counts, axis=0), np.repeat(Y, counts, axis=0)
-    workspace = Workspace(spec.layer_sizes, len(Y_rep), np.float64)
-    grads = params.zeros_like()
-    repeated_loss = loss_and_gradient(params, spec, X_rep, Y_rep, None, workspace, grads)
+    repeated = Backpropagation(params, spec, len(Y_rep))
+    repeated_loss = repeated.loss_and_gradient(X_rep, Y_rep)
+    grads = repeated.grads
 
     np.testing.assert_allclose(weighted[0], repeated_loss, rtol=1e-12)
     np.testing.assert_allclose(weighted[1], grads.flat, rtol=1e-10, atol=1e-14)

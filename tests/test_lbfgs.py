@@ -62,17 +62,17 @@ def test_epochs_caps_lbfgs_iterations():
 
 
 def test_max_fun_caps_loss_evaluations(monkeypatch):
-    import sknn_scratch.core.training as training
+    from sknn_scratch.core import Backpropagation
 
     X, y = _scaled(load_iris)
     calls = []
-    original = training.loss_and_gradient
+    original = Backpropagation.loss_and_gradient
 
     def counted(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(training, "loss_and_gradient", counted)
+    monkeypatch.setattr(Backpropagation, "loss_and_gradient", counted)
     clf = ScratchMLPClassifier(
         hidden_size=5, solver="lbfgs", max_fun=9, epochs=1000, tol=0.0, random_state=0
     )

@@ -8,8 +8,8 @@ from _sklearn_twin import max_weight_diff
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.preprocessing import StandardScaler
 
-import sknn_scratch.core.training as training
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
+from sknn_scratch.core import Backpropagation
 
 
 @pytest.fixture(scope="module")
@@ -131,18 +131,19 @@ def test_float32_trains_and_predicts_in_float32(digits, monkeypatch, sparse):
     X32 = X.astype(np.float32)
     X32 = sp.csr_matrix(X32) if sparse else X32
     seen = set()
-    original = training.loss_and_gradient
+    original = Backpropagation.loss_and_gradient
 
-    def recording(params, spec, X_batch, Y_batch, w_batch, workspace, grads, dropout=None):
+    def recording(backprop, X_batch, Y_batch, w_batch=None, dropout=None):
+        masks = backprop.dropout
         seen.update(
-            {X_batch.dtype, Y_batch.dtype, params.flat.dtype, grads.flat.dtype}
-            | {a.dtype for a in workspace.activations}
+            {X_batch.dtype, Y_batch.dtype, backprop.params.flat.dtype, backprop.grads.flat.dtype}
+            | {a.dtype for a in backprop.workspace.activations}
             | ({w_batch.dtype} if w_batch is not None else set())
-            | {m.dtype for m in ([] if dropout is None else dropout.masks + dropout.outputs)}
+            | {m.dtype for m in ([] if masks is None else masks.all_masks + masks.all_outputs)}
         )
-        return original(params, spec, X_batch, Y_batch, w_batch, workspace, grads, dropout)
+        return original(backprop, X_batch, Y_batch, w_batch, dropout)
 
-    monkeypatch.setattr(training, "loss_and_gradient", recording)
+    monkeypatch.setattr(Backpropagation, "loss_and_gradient", recording)
     clf = fit_quietly(
         ScratchMLPClassifier(hidden_size=8, epochs=3, dropout=0.2, random_state=0),
         X32, y, sample_weight=np.ones(len(y)),

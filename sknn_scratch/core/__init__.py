@@ -9,7 +9,8 @@ tutorial step             here
 3. sigmoid & derivative   :mod:`.activations` (sigmoid, tanh, relu, identity, ...)
 4. forward_propagation    :func:`.network.forward`
 5. compute_loss           :mod:`.losses` (one object per loss, owning its output link)
-6. backward_propagation   :func:`.network.backward`
+6. backward_propagation   :func:`.network.backward` (:class:`.network.Backpropagation`: forward,
+                          loss and backward for a batch)
 7. update_parameters      :mod:`.optimizers` (SGD, Adam, schedules, gradient clipping)
 8. train_network          :mod:`.training` (mini-batches, convergence, early stopping)
 9. predict                :func:`.network.predict`
@@ -25,12 +26,12 @@ from .init import initialize_parameters
 from .kernels import NUMPY, ArrayAPIKernels, NumpyKernels, kernels_for
 from .losses import LOSSES, Loss, make_loss
 from .network import (
+    Backpropagation,
     Batch,
     NetworkSpec,
     Parameters,
     Workspace,
     forward,
-    loss_and_gradient,
     predict,
 )
 from .optimizers import (
@@ -61,6 +62,7 @@ __all__ = [
     "SGD",
     "Adam",
     "ArrayAPIKernels",
+    "Backpropagation",
     "Batch",
     "Ending",
     "EpochHook",
@@ -82,7 +84,6 @@ __all__ = [
     "forward",
     "initialize_parameters",
     "kernels_for",
-    "loss_and_gradient",
     "make_loss",
     "make_optimizer",
     "predict",

@@ -311,28 +311,26 @@ def forward(params, spec, X, batch, dropout=None):
     outputs : array of shape (n_rows, n_outputs)
         The network's output, ``batch.activations[-1]``.
     """
-    k = params.kernels
-    last = spec.n_layers - 1
-    a_prev = X
-    for i, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
-        if i == last:
-            name, z_out = spec.output_activation, batch.logits
-        else:
-            name, kept = spec.hidden_activation, batch.pre_activations
-            z_out = batch.activations[i] if kept is None else kept[i]
-        z, a_prev = k.layer(name, a_prev, W, b, z_out, batch.activations[i])
-        batch.activations[i] = a_prev
-        if i == last:
-            batch.logits = z
-        elif batch.pre_activations is not None:
-            batch.pre_activations[i] = z
-        if dropout is not None and i < last:
-            a_prev = k.multiply(a_prev, dropout.masks[i], out=dropout.outputs[i])
-            dropout.outputs[i] = a_prev
+    k, coefs, intercepts = params.kernels, params.coefs, params.intercepts
+    kept = batch.pre_activations  # None: each hidden z is activated where it was computed
+    a = X
+    for i in range(spec.n_layers - 1):  # the hidden layers
+        z_buffer = batch.activations[i] if kept is None else kept[i]
+        z, a = k.layer(
+            spec.hidden_activation, a, coefs[i], intercepts[i], z_buffer, batch.activations[i]
+        )
+        batch.activations[i] = a
+        if kept is not None:
+            kept[i] = z
+        if dropout is not None:  # the next layer sees the masked output
+            a = dropout.outputs[i] = k.multiply(a, dropout.masks[i], out=dropout.outputs[i])
+    batch.logits, batch.activations[-1] = k.layer(
+        spec.output_activation, a, coefs[-1], intercepts[-1], batch.logits, batch.activations[-1]
+    )
     return batch.activations[-1]
 
 
-def backward(params, spec, X, batch, grads, workspace, dropout=None):
+def backward(params, spec, X, batch, grads, dropout=None):
     """Backpropagate the output layer's ``batch.deltas[-1]`` (``backward_propagation``).
 
     For each layer from the last down: the weight gradient is ``a_prev.T @ delta``, the bias
@@ -373,14 +371,13 @@ def penalty(params, spec, total_weight):
     return 0.5 * spec.alpha * params.kernels.scalar(w @ w) / total_weight
 
 
-def add_penalty_gradient(params, spec, grads, total_weight, workspace) -> None:
-    """Add the L2 term's gradient, ``alpha * W / total_weight``, to the weight gradients."""
+def add_penalty_gradient(params, spec, grads, total_weight, scratch=None) -> None:
+    """Add the L2 term's gradient, ``alpha * W / total_weight``, to the weight gradients
+    (``scratch``: a buffer as long as the weights, for the NumPy form)."""
     if spec.alpha == 0:
         return
     scale = spec.alpha / total_weight
-    weights = params.kernels.add_scaled(
-        grads.weights, params.weights, scale, workspace.weights_scratch
-    )
+    weights = params.kernels.add_scaled(grads.weights, params.weights, scale, scratch)
     grads.assign_weights(weights)
 
 
@@ -389,25 +386,54 @@ def total_weight(n_rows, sample_weight, kernels):
     return n_rows if sample_weight is None else kernels.scalar(kernels.total(sample_weight))
 
 
-def loss_and_gradient(params, spec, X, Y, sample_weight, workspace, grads, dropout=None):
-    """Forward pass, loss, and backward pass for one batch; fills ``grads``.
+class Backpropagation:
+    """A batch's loss and its gradient (the tutorial's forward, loss and backward steps),
+    with what they need built once per fit: the buffers for batches of up to ``n_rows``
+    rows (a :class:`Workspace`), the gradient vector ``grads`` and, when ``spec.dropout``
+    is set, the :class:`Dropout` masks drawn from ``rng``.
 
-    Returns the batch's loss (weighted mean of the data term plus the L2 term; a Python float
-    with NumPy, a 0-d array on the device with other libraries); ``grads``
-    receives its exact gradient with respect to every parameter (for the batch's dropout
-    masks, when ``dropout`` is given).
+    Parameters
+    ----------
+    params : Parameters
+    spec : NetworkSpec
+    n_rows : int
+        The largest batch.
+    rng : numpy.random.RandomState, optional
+        Source of the dropout masks.
     """
-    k = params.kernels
-    batch = workspace.batch(spec.hidden_activation, Y.shape[0])
-    outputs = forward(params, spec, X, batch, dropout)
-    weight = total_weight(Y.shape[0], sample_weight, k)
-    loss = spec.loss.value(k, Y, batch.logits, outputs, sample_weight)
-    batch.deltas[-1] = spec.loss.output_delta(k, Y, outputs, sample_weight, batch.deltas[-1])
-    backward(params, spec, X, batch, grads, workspace, dropout)
-    # the L2 term's gradient and value, one after the other: both read every weight, and the
-    # second finds them in cache
-    add_penalty_gradient(params, spec, grads, weight, workspace)
-    return loss + penalty(params, spec, weight)
+
+    def __init__(self, params, spec, n_rows, rng=None):
+        k, dtype = params.kernels, params.flat.dtype
+        self.params, self.spec = params, spec
+        self.workspace = Workspace(spec.layer_sizes, n_rows, dtype, kernels=k)
+        self.grads = params.zeros_like()
+        self.dropout = None
+        if spec.dropout > 0:  # the masks are drawn on the host
+            self.dropout = Dropout(
+                spec.dropout, spec.layer_sizes, n_rows, k.host_dtype(dtype), rng, k
+            )
+
+    def loss_and_gradient(self, X, Y, sample_weight=None, dropout=None):
+        """Forward pass, loss and backward pass for one batch; fills :attr:`grads`.
+
+        Returns the batch's loss (weighted mean of the data term plus the L2 term; a Python
+        float with NumPy, a 0-d array on the device with other libraries); :attr:`grads`
+        receives its exact gradient with respect to every parameter. With dropout, for
+        the masks ``dropout`` gives, or else for masks drawn afresh.
+        """
+        params, spec, k = self.params, self.spec, self.params.kernels
+        if dropout is None and self.dropout is not None:
+            dropout = self.dropout.draw(Y.shape[0])
+        batch = self.workspace.batch(spec.hidden_activation, Y.shape[0])
+        outputs = forward(params, spec, X, batch, dropout)
+        weight = total_weight(Y.shape[0], sample_weight, k)
+        loss = spec.loss.value(k, Y, batch.logits, outputs, sample_weight)
+        batch.deltas[-1] = spec.loss.output_delta(k, Y, outputs, sample_weight, batch.deltas[-1])
+        backward(params, spec, X, batch, self.grads, dropout)
+        # the L2 term's gradient and value, one after the other: both read every weight, and
+        # the second finds them in cache
+        add_penalty_gradient(params, spec, self.grads, weight, self.workspace.weights_scratch)
+        return loss + penalty(params, spec, weight)
 
 
 def logit_bound(params, spec, x_max) -> float:

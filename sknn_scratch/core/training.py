@@ -22,14 +22,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from .network import (
-    Dropout,
-    Workspace,
-    forward_is_finite,
-    loss_and_gradient,
-    predict_if_finite,
-    total_weight,
-)
+from .network import Backpropagation, forward_is_finite, predict_if_finite, total_weight
 from .optimizers import ScheduleStep
 
 
@@ -311,41 +304,22 @@ class _Batches:
             )
 
 
-class _Step:
-    """What one step of training needs, built once per call: the network, its buffers, the
-    dropout masks and the optimizer (None for L-BFGS, which makes its own steps)."""
+def _descend(backprop, optimizer, batches) -> float:
+    """One pass over ``batches``: forward, loss, backward and an optimizer step each.
 
-    def __init__(self, params, spec, optimizer, batch_size, rng=None):
-        k = params.kernels
-        self.params, self.spec, self.optimizer = params, spec, optimizer
-        self.workspace = Workspace(spec.layer_sizes, batch_size, params.flat.dtype, kernels=k)
-        self.grads = params.zeros_like()
-        self.dropout = None
-        if spec.dropout > 0:
-            host_dtype = k.host_dtype(params.flat.dtype)  # the masks are drawn on the host
-            self.dropout = Dropout(spec.dropout, spec.layer_sizes, batch_size, host_dtype, rng, k)
-
-    def loss_and_gradient(self, X, Y, sample_weight):
-        """The batch's loss; ``self.grads`` receives its gradient (for fresh dropout masks)."""
-        masks = None if self.dropout is None else self.dropout.draw(Y.shape[0])
-        p, spec = self.params, self.spec
-        return loss_and_gradient(p, spec, X, Y, sample_weight, self.workspace, self.grads, masks)
-
-    def descend(self, batches) -> float:
-        """One pass over ``batches``: forward, loss, backward and an optimizer step each.
-
-        Returns the sum over batches of each batch's loss times its total sample weight, or
-        NaN as soon as a loss is not finite (the caller then undoes the epoch).
-        """
-        k, params = self.params.kernels, self.params
-        loss_sum = 0.0
-        for X, Y, sample_weight in batches:
-            loss = self.loss_and_gradient(X, Y, sample_weight)
-            if not k.known_finite(loss):
-                return math.nan
-            loss_sum += loss * total_weight(Y.shape[0], sample_weight, k)
-            params.assign(self.optimizer.update(params.flat, self.grads.flat))
-        return float(loss_sum)
+    Returns the sum over batches of each batch's loss times its total sample weight, or NaN
+    as soon as a loss is not finite (the caller then undoes the epoch).
+    """
+    params = backprop.params
+    k = params.kernels
+    loss_sum = 0.0
+    for X, Y, sample_weight in batches:
+        loss = backprop.loss_and_gradient(X, Y, sample_weight)
+        if not k.known_finite(loss):
+            return math.nan
+        loss_sum += loss * total_weight(Y.shape[0], sample_weight, k)
+        params.assign(optimizer.update(params.flat, backprop.grads.flat))
+    return float(loss_sum)
 
 
 class _StochasticEpoch:
@@ -355,7 +329,8 @@ class _StochasticEpoch:
         k, n_samples = params.kernels, data.n_samples
         self.data = TrainingData(_aligned(data.X), data.Y, data.sample_weight)
         batch_size = min(plan.batch_size, n_samples)
-        self.step = _Step(params, spec, optimizer, batch_size, plan.rng)
+        self.backprop = Backpropagation(params, spec, batch_size, plan.rng)
+        self.optimizer = optimizer
         self.batches = _Batches(self.data, batch_size, k)
         self.shuffle = plan.shuffle and batch_size < n_samples
         self.rng = plan.rng
@@ -367,15 +342,13 @@ class _StochasticEpoch:
         """Run the epoch after ``history``; return its mean loss and ``(validation loss,
         score)`` (Nones without early stopping). A diverging epoch is undone, and raises
         :class:`TrainingDivergedError`."""
-        step, n_samples = self.step, self.data.n_samples
+        params, spec, n_samples = self.backprop.params, self.backprop.spec, self.data.n_samples
         order = self.rng.permutation(n_samples) if self.shuffle else None
-        loss_sum = step.descend(self.batches(order))
-        what = _what_diverged(
-            loss_sum, step.params, step.spec, self.data.X, self.x_max, step.optimizer
-        )
+        loss_sum = _descend(self.backprop, self.optimizer, self.batches(order))
+        what = _what_diverged(loss_sum, params, spec, self.data.X, self.x_max, self.optimizer)
         scores = (None, None)
         if what is None and early is not None:
-            scores = early.evaluate(step.params, step.spec) or (None, None)
+            scores = early.evaluate(params, spec) or (None, None)
             if scores[1] is None:
                 what = "outputs on the validation data"
         if what is not None:
@@ -442,8 +415,8 @@ def train_stochastic(params, spec, data, optimizer, history, plan, validation=No
 
 def _run_epochs(epoch, history, plan, early, hooks) -> Ending:
     """The loop: per epoch, notify, run, record, judge, set the next rate, notify."""
-    step = epoch.step
-    step.optimizer.learning_rate = plan.learning_rate(history)
+    params, optimizer = epoch.backprop.params, epoch.optimizer
+    optimizer.learning_rate = plan.learning_rate(history)
     for _ in range(plan.epochs):
         epoch.start.save()  # before the hooks: a hook that raises leaves this epoch to undo
         for hook in hooks:
@@ -451,12 +424,12 @@ def _run_epochs(epoch, history, plan, early, hooks) -> Ending:
         started = time.perf_counter()
         loss, scores = epoch.run(history, early)
         history.record(loss, epoch.data.n_samples, *scores)
-        _judge_epoch(plan.stopping, history, scores[1], early, step.params)
-        step.optimizer.learning_rate = plan.learning_rate(history)
-        if _asked_to_stop(hooks, history, step.params, time.perf_counter() - started):
+        _judge_epoch(plan.stopping, history, scores[1], early, params)
+        optimizer.learning_rate = plan.learning_rate(history)
+        if _asked_to_stop(hooks, history, params, time.perf_counter() - started):
             return Ending.STOPPED
         if plan.stopping.reached(history.no_improvement_count):
-            if not _lower_rate_on_plateau(plan, history, step.optimizer):
+            if not _lower_rate_on_plateau(plan, history, optimizer):
                 return Ending.CONVERGED
     return Ending.RAN_OUT
 
@@ -540,8 +513,8 @@ class _LbfgsIterations:
     """SciPy's per-iteration callback for L-BFGS-B: it records each iteration's loss,
     prints it (``verbose``) and tells the hooks, one of which may end the run."""
 
-    def __init__(self, step, history, hooks, verbose):
-        self.step, self.history, self.hooks, self.verbose = step, history, hooks, verbose
+    def __init__(self, params, history, hooks, verbose):
+        self.params, self.history, self.hooks, self.verbose = params, history, hooks, verbose
         self.n_iter = history.n_iter  # iterations so far, counted over the whole history
         self.stopped = False
         self.last_report = time.perf_counter()
@@ -559,7 +532,7 @@ class _LbfgsIterations:
             print(f"Iteration {len(curve)}, loss = {curve[-1]:.8f}, time = {seconds:.4f}s")
         if not self.hooks:
             return
-        params = self.step.params
+        params = self.params
         params.assign(params.kernels.asarray(intermediate_result.x, params.flat.dtype))
         self.n_iter += 1
         seen = TrainingHistory(n_iter=self.n_iter, loss_curve=curve)
@@ -586,16 +559,16 @@ def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=
         hook asked to stop (``STOPPED``).
     """
     k, dtype = params.kernels, params.flat.dtype
-    step = _Step(params, spec, None, data.n_samples)
+    backprop = Backpropagation(params, spec, data.n_samples)
     start_flat = k.snapshot(params.flat)
     curve_length = len(history.loss_curve)
 
     def loss_and_flat_gradient(flat):
         params.assign(k.asarray(flat, dtype))
-        loss = step.loss_and_gradient(data.X, data.Y, data.sample_weight)
-        return float(loss), k.to_numpy(step.grads.flat).astype(np.float64)
+        loss = backprop.loss_and_gradient(data.X, data.Y, data.sample_weight)
+        return float(loss), k.to_numpy(backprop.grads.flat).astype(np.float64)
 
-    iterations = _LbfgsIterations(step, history, hooks, verbose)
+    iterations = _LbfgsIterations(params, history, hooks, verbose)
     iterations.begin(history)
     with np.errstate(over="ignore", invalid="ignore"):
         result = scipy.optimize.minimize(
