@@ -99,7 +99,7 @@ class NumpyKernels:
 
     def __init__(self, compiled=fused.ENABLED):
         self.compiled = compiled
-        self._ones = {}  # (length, dtype) -> a read-only vector of ones, for column_sums
+        self._ones = {}  # dtype -> a read-only vector of ones, for column_sums
         self._add_bias_relu = fused.add_bias_relu if compiled else add_bias_relu_numpy
         self._relu_derivative = fused.relu_derivative if compiled else relu_derivative_numpy
         self._sgd = fused.sgd_update if compiled else sgd_update_numpy
@@ -274,12 +274,12 @@ class NumpyKernels:
         The product runs in BLAS, which sums a tall batch's columns faster than
         ``np.sum(axis=0)`` does.
         """
-        key = (delta.shape[0], delta.dtype)
-        ones = self._ones.get(key)
-        if ones is None:
-            ones = self._ones[key] = np.ones(delta.shape[0], dtype=delta.dtype)
+        n_rows = delta.shape[0]
+        ones = self._ones.get(delta.dtype)  # the longest seen, for each dtype
+        if ones is None or ones.shape[0] < n_rows:
+            ones = self._ones[delta.dtype] = np.ones(n_rows, dtype=delta.dtype)
             ones.flags.writeable = False
-        return np.matmul(ones, delta, out=out)
+        return np.matmul(ones[:n_rows], delta, out=out)
 
     def add_scaled(self, out, x, scale, scratch):
         """``out += x * scale`` in place: the L2 term's gradient."""

@@ -119,7 +119,9 @@ class Parameters:
     def assign_layers(self, coefs, intercepts) -> None:
         """Make per-layer arrays (the results of kernels on :attr:`coefs` and
         :attr:`intercepts`) the parameters' values."""
-        self.assign(self.kernels.flat_from_layers(self.flat, coefs, intercepts))
+        flat = self.kernels.flat_from_layers(self.flat, coefs, intercepts)
+        if flat is not self.flat:  # NumPy's kernels wrote into the views: nothing to do
+            self._view(flat)
 
     def assign_weights(self, weights) -> None:
         """Make ``weights`` (the result of a kernel on :attr:`weights`) every weight's value,
@@ -208,6 +210,8 @@ class Workspace:
 
     def rows(self, n_rows):
         """The first ``n_rows`` rows of every array (for a last, shorter batch)."""
+        if n_rows == self.n_rows:  # every batch but an epoch's last: the arrays themselves
+            return list(self.activations), self.logits, list(self.deltas)
         k = self.kernels
         return (
             [k.rows_of(a, 0, n_rows) for a in self.activations],

@@ -15,19 +15,19 @@ from it before every epoch; it is the rate's one route.
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .kernels import NUMPY
 
 
-@dataclass(frozen=True)
-class ScheduleStep:
+class ScheduleStep(NamedTuple):
     """Where training stands when an epoch begins, as a schedule sees it.
 
     ``epoch`` counts the epochs since the schedule started, ``samples_seen`` the samples the
     optimizer has stepped over (0 in the schedule's first epoch), ``plateaus`` the plateaus
-    of the loss met so far.
+    of the loss met so far. (A named tuple: one is made per epoch, and tuples are cheap.)
     """
 
     epoch: int

@@ -328,6 +328,7 @@ class _StochasticEpoch:
     def __init__(self, params, spec, data, optimizer, plan):
         k, n_samples = params.kernels, data.n_samples
         self.data = TrainingData(_aligned(data.X), data.Y, data.sample_weight)
+        self.n_samples = n_samples
         batch_size = min(plan.batch_size, n_samples)
         self.backprop = Backpropagation(params, spec, batch_size, plan.rng)
         self.optimizer = optimizer
@@ -342,7 +343,7 @@ class _StochasticEpoch:
         """Run the epoch after ``history``; return its mean loss and ``(validation loss,
         score)`` (Nones without early stopping). A diverging epoch is undone, and raises
         :class:`TrainingDivergedError`."""
-        params, spec, n_samples = self.backprop.params, self.backprop.spec, self.data.n_samples
+        params, spec, n_samples = self.backprop.params, self.backprop.spec, self.n_samples
         order = self.rng.permutation(n_samples) if self.shuffle else None
         loss_sum = _descend(self.backprop, self.optimizer, self.batches(order))
         what = _what_diverged(loss_sum, params, spec, self.data.X, self.x_max, self.optimizer)
@@ -423,7 +424,7 @@ def _run_epochs(epoch, history, plan, early, hooks) -> Ending:
             hook.epoch_begin(history)
         started = time.perf_counter()
         loss, scores = epoch.run(history, early)
-        history.record(loss, epoch.data.n_samples, *scores)
+        history.record(loss, epoch.n_samples, *scores)
         _judge_epoch(plan.stopping, history, scores[1], early, params)
         optimizer.learning_rate = plan.learning_rate(history)
         if _asked_to_stop(hooks, history, params, time.perf_counter() - started):
