@@ -126,7 +126,9 @@ class Parameters:
     def assign_weights(self, weights) -> None:
         """Make ``weights`` (the result of a kernel on :attr:`weights`) every weight's value,
         the biases unchanged."""
-        self.assign(self.kernels.with_weights(self.flat, weights, self.n_weights))
+        flat = self.kernels.with_weights(self.flat, weights, self.n_weights)
+        if flat is not self.flat:  # NumPy's kernels wrote into the slice: nothing to do
+            self._view(flat)
 
     @classmethod
     def from_arrays(cls, coefs, intercepts, dtype=None, kernels=NUMPY) -> "Parameters":

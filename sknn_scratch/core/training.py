@@ -1,12 +1,16 @@
 """The training loops (the tutorial's step 8, ``train_network``).
 
-``train_stochastic`` is the tutorial's loop grown up. Per epoch it sets the learning rate
-from the schedule, visits the batches (forward, loss, backward, optimizer step), checks that
-nothing diverged, records the epoch in the :class:`TrainingHistory`, and asks the small
-pieces around it what follows: :class:`EarlyStopping` scores the held-out data and keeps the
-best parameters, :class:`NoImprovement` decides when the loss (or score) has stopped
-improving, and the per-epoch hooks (the verbose line, callbacks) see every finished epoch.
-``train_lbfgs`` hands the same loss and gradient to SciPy's L-BFGS-B instead.
+``train_stochastic`` is the tutorial's loop grown up, and reads as a list of what happens in
+an epoch (``_run_epochs``): the hooks hear that it begins, the epoch runs (its batches, each
+a forward pass, loss, backward pass and optimizer step, then a check that nothing diverged),
+the :class:`TrainingHistory` records it, the stopping rule judges it, the schedule sets the
+next learning rate, and the hooks hear that it ended. Each piece can be read and tested
+alone: :class:`EpochPlan` (the call's epochs, batches, schedule and stopping rule),
+:class:`NoImprovement` (a pure stopping rule), :class:`EarlyStopping` (held-out scores and
+the best parameters), the divergence rollback (``_EpochStart``, ``_undo_diverged_epoch``)
+and the :class:`EpochHook` s (the verbose line, scikit-learn's callbacks). Training returns
+why it ended (:class:`Ending`). ``train_lbfgs`` hands the same loss and gradient
+(:class:`~.network.Backpropagation`) to SciPy's L-BFGS-B instead.
 
 A run whose loss or parameters stop being finite raises :class:`TrainingDivergedError`, after
 putting back the parameters it had at the start of that epoch: no NaN is left behind.
