@@ -5,6 +5,7 @@
 
 from ._base import TrainingDivergedWarning
 from ._classifier import ScratchMLPClassifier
+from ._monitor import LayerMonitor
 from ._onnx import register_onnx_converters, to_onnx
 from ._regressor import ScratchMLPRegressor
 from .core import TrainingDivergedError
@@ -12,6 +13,7 @@ from .core import TrainingDivergedError
 __version__ = "0.2.0"
 
 __all__ = [
+    "LayerMonitor",
     "ScratchMLPClassifier",
     "ScratchMLPRegressor",
     "TrainingDivergedError",

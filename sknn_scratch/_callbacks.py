@@ -5,6 +5,11 @@ iteration). :class:`EpochCallbacks` is the bridge: an :class:`~.core.training.Ep
 that opens an epoch's sub-task when the core is about to run it, closes it when the epoch
 ends (handing the callbacks the model as it is then), and passes on a callback's request to
 stop. The core itself never sees scikit-learn.
+
+A callback that asks for a ``fitted_estimator`` when an epoch begins gets the network the
+epoch starts from, and one that asks when it ends, the network it left (a
+:class:`~sknn_scratch.LayerMonitor` compares the two). Both are built only for a callback
+that asks: the bridge itself copies nothing, and without callbacks it is not even built.
 """
 
 import contextlib
@@ -30,24 +35,55 @@ class EpochCallbacks(EpochHook):
     max_epochs : int
         The most sub-tasks the fit may open: its epochs, plus one for L-BFGS, which opens
         the next iteration's sub-task before SciPy decides whether to run it.
+    params : Parameters, optional
+        The parameters the call trains: one object throughout the call, whose values are
+        the network's at any hook. Without it the bridge learns the object at the end of
+        the first epoch, and knows the network an epoch starts from except at the first
+        epoch of a new network (see :meth:`network_at_start`).
     """
 
-    def __init__(self, estimator, X, y, max_epochs):
+    def __init__(self, estimator, X, y, max_epochs, params=None):
         self.estimator, self.X, self.y = estimator, X, y
+        self.params = params
         self.root = estimator._init_callback_context(max_subtasks=max_epochs)
         self.root.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
         self.epoch = None  # the open sub-task
 
     @classmethod
-    def for_fit(cls, estimator, X, y, max_epochs) -> "EpochCallbacks | None":
+    def for_fit(cls, estimator, X, y, max_epochs, params=None) -> "EpochCallbacks | None":
         """The bridge, or None when no callback listens (and then nothing is done at all)."""
-        return cls(estimator, X, y, max_epochs) if _has_callbacks(estimator) else None
+        if not _has_callbacks(estimator):
+            return None
+        return cls(estimator, X, y, max_epochs, params)
 
     def epoch_begin(self, history) -> None:
         self.epoch = self.root.subcontext(task_name="epoch")
-        self.epoch.call_on_fit_task_begin(estimator=self.estimator, X=self.X, y=self.y)
+        self.epoch.call_on_fit_task_begin(
+            estimator=self.estimator,
+            X=self.X,
+            y=self.y,
+            reconstruction_attributes=lambda: self.network_at_start(history),
+        )
+
+    def network_at_start(self, history) -> dict | None:
+        """The fitted attributes of the network the epoch after ``history`` starts from, or
+        None where the bridge cannot know them.
+
+        They are the parameters' values when the bridge holds the parameters (handed over,
+        or learnt at an earlier epoch's end: nothing has changed them since). Before that,
+        a call whose history has epochs continues the fitted network, which the estimator
+        keeps unchanged until the call ends (warm_start, partial_fit); a new network's
+        first epoch starts from weights that were drawn before the bridge was built.
+        """
+        if self.params is not None:
+            return _fitted_state(self.params)
+        if history.n_iter > 0:
+            estimator = self.estimator
+            return {"coefs_": list(estimator.coefs_), "intercepts_": list(estimator.intercepts_)}
+        return None
 
     def epoch_end(self, history, params, seconds) -> bool:
+        self.params = params  # the same object at every epoch of the call
         epoch, self.epoch = self.epoch, None
         return bool(
             epoch.call_on_fit_task_end(
@@ -76,7 +112,6 @@ class EpochCallbacks(EpochHook):
                 "intercepts_": list(estimator.intercepts_),
             },
         )
-
 
     def close_after_error(self) -> None:
         """End the tasks of a call that is raising: the callbacks hear that it ended, and
