@@ -466,7 +466,8 @@ class BaseScratchMLP(
         optimizer = None if self.solver == "lbfgs" else self._optimizer_for(params, call)
         run = _Run(params, spec, data, y, history, rng, optimizer)
         max_epochs = call.epochs + (self.solver == "lbfgs")  # L-BFGS opens one more sub-task
-        callbacks = EpochCallbacks.for_fit(self, X, _labels_for(y, kernels), max_epochs)
+        labels = _labels_for(y, kernels)
+        callbacks = EpochCallbacks.for_fit(self, X, labels, max_epochs, params=params)
         ending = divergence = None
         try:
             ending = self._train(run, call, [] if callbacks is None else [callbacks])

@@ -263,8 +263,7 @@ class LayerMonitor:
       ``coefs_[layer]``, over the training rows of the probe;
     - ``update_ratio``: ``log10(std(W_after - W_before) / std(W_before))`` for the layer's
       weights ``W`` before and after the epoch: about -3 in a healthy run; much lower, the
-      layer barely learns; near 0 or above, steps as large as the weights. NaN for the
-      first epoch of a new network, whose starting weights the callbacks are not handed.
+      layer barely learns; near 0 or above, steps as large as the weights.
 
     The statistics are those of the network as it predicts (no dropout), computed on the
     host in the network's dtype.

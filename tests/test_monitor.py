@@ -18,12 +18,13 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
+from sklearn.utils import check_random_state
 
 from sknn_scratch import LayerMonitor, ScratchMLPClassifier, ScratchMLPRegressor
 from sknn_scratch._base import BaseScratchMLP
 from sknn_scratch._callbacks import EpochCallbacks
 from sknn_scratch._monitor import PROBE_SEED, PROBE_SIZE
-from sknn_scratch.core import reference
+from sknn_scratch.core import initialize_parameters, reference
 
 STATISTICS = [
     "activation_mean",
@@ -83,6 +84,14 @@ def _reference_spec(model):
     if isinstance(model, ScratchMLPRegressor):
         return reference.Spec(model.activation, "squared_error", "identity", alpha=model.alpha)
     return reference.Spec(model.activation, "log_loss", "softmax", alpha=model.alpha)
+
+
+def _starting_coefs(model):
+    """The weights a new fit of ``model`` starts from, drawn as fit draws them."""
+    layer_sizes = [model.coefs_[0].shape[0]] + [c.shape[1] for c in model.coefs_]
+    rng = check_random_state(model.random_state)
+    params = initialize_parameters(layer_sizes, model.init, rng, model.activation)
+    return [c.astype(model.coefs_[0].dtype) for c in params.coefs]
 
 
 def _expected_rows(model, coefs, intercepts, X_probe, X_train, Y_train, coefs_before=None):
@@ -167,35 +176,27 @@ def test_rows_are_the_statistics_of_the_network_after_each_epoch(digits, case):
     by_epoch = _by_epoch(_rows(monitor))
     assert sorted(by_epoch) == [1, 2, 3]
     for epoch, model in after.items():
-        before = None if epoch == 1 else after[epoch - 1].coefs_
+        before = _starting_coefs(model) if epoch == 1 else after[epoch - 1].coefs_
         expected = _expected_rows(
             model, model.coefs_, model.intercepts_, X_probe, X_probe, Y_probe, before
         )
         _assert_rows_equal(by_epoch[epoch], expected)
-    # a new network's starting weights are drawn before the callbacks are told anything
-    assert all(np.isnan(row["update_ratio"]) for row in by_epoch[1])
+    assert all(np.isfinite(row["update_ratio"]) for row in by_epoch[1])
 
 
-def test_the_first_epoch_has_an_update_ratio_once_the_fit_hands_over_its_parameters(
+def test_the_first_epoch_of_a_new_network_is_measured_against_its_starting_weights(
     digits, monkeypatch
 ):
-    # what the bridge does when ``fit`` passes it the parameters it trains (for_fit's params)
     X, y = digits
     captured = {}
     starting_parameters = BaseScratchMLP._starting_parameters
 
     def capture(self, *args, **kwargs):
         params = starting_parameters(self, *args, **kwargs)
-        captured.update(params=params, coefs=[c.copy() for c in params.coefs])
+        captured.update(coefs=[c.copy() for c in params.coefs])
         return params
 
-    for_fit = EpochCallbacks.for_fit.__func__
-
-    def handing_over(cls, *args, **kwargs):
-        return for_fit(cls, *args, **{**kwargs, "params": captured["params"]})
-
     monkeypatch.setattr(BaseScratchMLP, "_starting_parameters", capture)
-    monkeypatch.setattr(EpochCallbacks, "for_fit", classmethod(handing_over))
     monitor = LayerMonitor()
     clf = ScratchMLPClassifier(hidden_size=(12, 8), epochs=1, random_state=0)
     _fit(clf.set_callbacks(monitor), X, y)
@@ -236,8 +237,9 @@ def test_activations_are_measured_on_the_monitors_own_rows(digits):
     )
     probe = _probe_rows(len(X))  # the gradient still needs targets: the training rows
     expected = _expected_rows(
-        clf, clf.coefs_, clf.intercepts_, X_watch, X[probe], _targets(clf, y[probe])
-    )
+        clf, clf.coefs_, clf.intercepts_, X_watch, X[probe], _targets(clf, y[probe]),
+        _starting_coefs(clf),
+    )  # fmt: skip
     _assert_rows_equal(_rows(monitor), expected)
 
 
