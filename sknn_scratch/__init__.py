@@ -5,6 +5,7 @@
 
 from ._base import TrainingDivergedWarning
 from ._classifier import ScratchMLPClassifier
+from ._inspect import check_gradients, trace_step
 from ._monitor import LayerMonitor
 from ._onnx import register_onnx_converters, to_onnx
 from ._regressor import ScratchMLPRegressor
@@ -19,6 +20,8 @@ __all__ = [
     "TrainingDivergedError",
     "TrainingDivergedWarning",
     "__version__",
+    "check_gradients",
     "register_onnx_converters",
     "to_onnx",
+    "trace_step",
 ]
