@@ -1,10 +1,12 @@
 """Small helpers shared by the test modules."""
 
+import pickle
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 from sklearn.exceptions import ConvergenceWarning
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +30,28 @@ def fit_quietly(estimator, X, y, **fit_params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return estimator.fit(X, y, **fit_params)
+
+
+def snapshot(estimator):
+    """Every bit of an estimator's state (parameters, fitted arrays, optimizer, history).
+
+    A call that fails must leave it unchanged: compare the snapshots taken before and after.
+    """
+    return pickle.dumps(estimator.__dict__)
+
+
+# Property-based tests (hypothesis): the number of examples comes from the profile that
+# conftest.py loads; these settings only let slow examples through.
+PROPERTY_SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])
+
+
+def property_data(seed, n_samples=40, n_features=3):
+    """Small data for property-based tests: ``X``, three classes and positive counts."""
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n_samples, n_features))
+    y_class = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    y_count = rng.poisson(np.exp(0.5 * X[:, 0]))
+    return X, y_class, y_count.astype(float) + (y_count.sum() == 0)
 
 
 def finite_difference_gradient(loss, *arrays, step=1e-6):

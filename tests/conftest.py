@@ -32,7 +32,7 @@ settings.load_profile(
 )
 
 
-# Data sets most test modules use; a module that needs another variant defines its own.
+# Data sets most test modules use; a module that needs another variant gives it another name.
 @pytest.fixture(scope="session")
 def iris():
     """Iris with standardised features."""
@@ -45,3 +45,16 @@ def diabetes():
     """Diabetes with standardised features and target."""
     X, y = load_diabetes(return_X_y=True)
     return StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+
+
+# The data sets as scikit-learn loads them, for the tests that need them unscaled.
+@pytest.fixture(scope="session")
+def iris_raw():
+    """Iris as loaded: features in centimetres."""
+    return load_iris(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def diabetes_raw():
+    """Diabetes as loaded: small centred features, targets in the hundreds."""
+    return load_diabetes(return_X_y=True)

@@ -1,12 +1,14 @@
-"""The hidden activations, their derivatives, and what the network builds on them.
+"""The activations (``core/activations.py``): the hidden ones, their derivatives, the exp link.
 
 Each activation is checked against its textbook formula evaluated independently, each
 derivative against central finite differences of its activation, and both at the extremes
 (``|z|`` up to the dtype's largest number, and the infinities) for silence, finiteness and
 dtype. The whole network's backpropagation with every hidden activation, at every depth,
-with and without sample weights and L2, is checked in ``test_gradients.py``, which
+with and without sample weights, L2 and dropout, is checked in ``test_reference.py``, which
 parametrises over :data:`HIDDEN_ACTIVATIONS`; the tests here check the pieces around it: the
-``z`` kept for GELU and SiLU, the bound of ``logit_bound`` and ``init="he"``.
+``z`` kept for GELU and SiLU, the forward pass and the estimators with each activation, and
+the Poisson loss's ``exp`` link. Their growth bounds feed ``logit_bound``
+(``test_network.py``); ``init="he"`` is checked in ``test_init.py``.
 """
 
 import math
@@ -14,17 +16,14 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import PROPERTY_SETTINGS
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.special import erfc
-from test_gradients import N_FEATURES, N_OUTPUTS, N_SAMPLES, _targets
+from test_network import N_FEATURES, N_SAMPLES, _spec, _targets
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
-from sknn_scratch.core import (
-    Backpropagation,
-    NetworkSpec,
-    Workspace,
-    initialize_parameters,
-    make_loss,
-)
+from sknn_scratch.core import Backpropagation, Workspace, initialize_parameters
 from sknn_scratch.core.activations import (
     ACTIVATIONS,
     DERIVATIVE_TAKES_Z,
@@ -33,8 +32,9 @@ from sknn_scratch.core.activations import (
     GROWTH_BOUNDS,
     HIDDEN_ACTIVATIONS,
     LEAKY_RELU_SLOPE,
+    exp,
 )
-from sknn_scratch.core.network import Batch, forward, logit_bound, predict
+from sknn_scratch.core.network import predict
 
 NEW_ACTIVATIONS = ("leaky_relu", "elu", "gelu", "softplus", "silu")
 DTYPES = (np.float32, np.float64)
@@ -85,7 +85,7 @@ def _ordinary_inputs(dtype=np.float64):
 
 
 def test_the_new_activations_are_hidden_activations_with_their_tables():
-    # which makes them valid activation= values and puts them in test_gradients.py's checks
+    # which makes them valid activation= values and puts them in test_reference.py's grids
     for name in NEW_ACTIVATIONS:
         assert name in HIDDEN_ACTIVATIONS
     for name in HIDDEN_ACTIVATIONS:
@@ -175,49 +175,6 @@ def test_growth_bound_holds(name):
     assert (np.abs(_activate(name, z)) <= np.minimum(np.abs(z) + offset, cap)).all()
 
 
-def _spec(activation, hidden=(5, 4), loss="squared_error", output_activation="identity"):
-    layer_sizes = (N_FEATURES, *hidden, N_OUTPUTS)
-    return NetworkSpec(layer_sizes, activation, make_loss(loss, output_activation))
-
-
-def _every_z(params, spec, X):
-    """Every layer's input ``z``, kept by the forward pass."""
-    sizes = spec.layer_sizes[1:]
-    activations = [np.empty((X.shape[0], w)) for w in sizes]
-    pre_activations = [np.empty((X.shape[0], w)) for w in sizes[:-1]]
-    logits = np.empty((X.shape[0], sizes[-1]))
-    batch = Batch(activations, logits, pre_activations, deltas=[])
-    forward(params, spec, X, batch)
-    return [*batch.pre_activations, batch.logits]
-
-
-@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
-def test_logit_bound_bounds_every_layer(name):
-    rng = np.random.RandomState(0)
-    spec = _spec(name, hidden=(6, 5, 4))
-    X = rng.uniform(-2, 2, size=(200, N_FEATURES))
-    for scale in (0.1, 1.0, 3.0):
-        params = initialize_parameters(spec.layer_sizes, "normal", rng, name)
-        params.flat[params.n_weights :] = rng.normal(size=params.flat.size - params.n_weights)
-        params.flat *= scale
-        largest_z = max(np.abs(z).max() for z in _every_z(params, spec, X))
-        assert largest_z <= logit_bound(params, spec, 2.0)
-
-
-@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
-def test_logit_bound_counts_what_an_activation_makes_of_zero(name):
-    # zero first layer: every unit outputs f(0) (1/2 for sigmoid, log 2 for softplus), which
-    # a bound that assumed |f(z)| <= |z| would miss
-    spec = _spec(name, hidden=(6,))
-    params = initialize_parameters(spec.layer_sizes, "normal", np.random.RandomState(0), name)
-    params.flat[:] = 0
-    params.coefs[1][...] = 1
-    X = np.ones((3, N_FEATURES))
-    largest_z = max(np.abs(z).max() for z in _every_z(params, spec, X))
-    assert largest_z == pytest.approx(6 * float(_activate(name, np.zeros((1, 1)))[0, 0]))
-    assert largest_z <= logit_bound(params, spec, 1.0)
-
-
 def test_workspace_keeps_z_only_for_derivatives_that_need_it():
     for name in HIDDEN_ACTIVATIONS:
         training = Workspace((3, 5, 4, 2), 10, np.float32)
@@ -298,33 +255,31 @@ def test_estimators_accept_and_learn_with_the_new_activations(name, dtype, solve
     assert np.isfinite(reg.predict(X)).all()
 
 
-def test_he_init_draws_normal_weights_of_variance_2_over_fan_in():
-    layer_sizes = (400, 300, 200, 5)
-    params = initialize_parameters(layer_sizes, "he", np.random.RandomState(0), "relu")
-    for W in params.coefs[:-1]:  # the large layers: 120 000 and 60 000 weights
-        std = math.sqrt(2 / W.shape[0])
-        assert W.std() == pytest.approx(std, rel=0.02)
-        assert abs(W.mean()) < 4 * std / math.sqrt(W.size)
-        # a normal: about 68.3% of the draws within one standard deviation
-        assert np.mean(np.abs(W) < std) == pytest.approx(0.6827, abs=0.01)
-    for b in params.intercepts:
-        assert not b.any()
+# ------------------------------------------------------------------ the exp link (Poisson)
 
 
-def test_he_init_draws_layer_by_layer_from_the_given_rng():
-    layer_sizes = (4, 6, 5, 3)
-    for dtype in DTYPES:
-        params = initialize_parameters(layer_sizes, "he", np.random.RandomState(7), "gelu", dtype)
-        rng = np.random.RandomState(7)
-        for W, n_in, n_out in zip(params.coefs, layer_sizes[:-1], layer_sizes[1:]):
-            expected = rng.normal(0.0, math.sqrt(2 / n_in), size=(n_in, n_out)).astype(dtype)
-            np.testing.assert_array_equal(W, expected)
-    # a seed fixes the weights
-    first = initialize_parameters(layer_sizes, "he", np.random.RandomState(7), "gelu")
-    again = initialize_parameters(layer_sizes, "he", np.random.RandomState(7), "gelu")
-    other = initialize_parameters(layer_sizes, "he", np.random.RandomState(8), "gelu")
-    np.testing.assert_array_equal(first.flat, again.flat)
-    assert not np.array_equal(first.coefs[0], other.coefs[0])
-    # a Generator works as well as a RandomState
-    generated = initialize_parameters(layer_sizes, "he", np.random.default_rng(0), "relu")
-    assert np.isfinite(generated.flat).all() and generated.coefs[0].any()
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exp_output_is_finite_for_any_logit(dtype):
+    z = np.array([-np.inf, -1e30, 0.0, 88.0, 88.8, 709.0, 710.0, 1e30], dtype=dtype)
+    out = np.empty_like(z)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        exp(z, out)
+    assert np.isfinite(out).all() and out.dtype == dtype
+    assert out[-1] == out.max() > np.finfo(dtype).max / 2
+
+
+@PROPERTY_SETTINGS
+@given(
+    z=st.lists(st.floats(allow_nan=False, width=64), min_size=1, max_size=8),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_the_poisson_link_is_finite_in_its_dtype(z, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # float64 -> float32 cast of huge z
+        logits = np.array(z).astype(dtype)
+    out = np.empty_like(logits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        exp(logits, out)
+    assert np.isfinite(out).all() and (out >= 0).all()

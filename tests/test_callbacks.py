@@ -1,7 +1,8 @@
 """scikit-learn's callbacks: one sub-task per epoch (per L-BFGS iteration).
 
 A recording callback checks the task tree the estimators open; ``ScoringMonitor`` scores the
-model after every epoch; a callback can stop training; ``ProgressBar`` runs over epochs.
+model after every epoch; a callback can stop training; ``ProgressBar`` runs over epochs; a
+callback raising at any hook, in any epoch, reaches the caller with the model unchanged.
 """
 
 import pickle
@@ -9,7 +10,9 @@ import warnings
 
 import numpy as np
 import pytest
-from _helpers import skip_cuda_check_without_a_gpu
+from _helpers import PROPERTY_SETTINGS, property_data, skip_cuda_check_without_a_gpu
+from hypothesis import assume, event, given
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.callback import ProgressBar, ScoringMonitor
 from sklearn.datasets import load_digits
@@ -264,3 +267,99 @@ def test_estimator_checks_pass_with_a_callback_set(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+# ------------------------------------------------------------------ any hook, any epoch
+
+
+class _CallbackError(Exception):
+    pass
+
+
+class _RaiseAt:
+    """A callback that raises at the ``n``-th call of one hook (``"setup"``, ``"begin"``,
+    ``"end"`` or ``"teardown"``, over the fit's task and its epochs alike)."""
+
+    def __init__(self, hook, n):
+        self.hook, self.n, self.calls = hook, n, 0
+        self.error = _CallbackError(f"{hook} #{n}")
+
+    def _hear(self, hook):
+        if hook == self.hook:
+            self.calls += 1
+            if self.calls == self.n:
+                raise self.error
+
+    def setup(self, estimator, context):
+        self._hear("setup")
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        self._hear("begin")
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        self._hear("end")
+        return False
+
+    def teardown(self, estimator, context):
+        self._hear("teardown")
+
+
+_FEATURES = {
+    "plain": {},
+    "dropout": {"dropout": 0.3},
+    "early stopping": {"early_stopping": True, "validation_fraction": 0.25},
+    "cosine and clipping": {"learning_rate_schedule": "cosine", "max_grad_norm": 0.5},
+    "adaptive": {"learning_rate_schedule": "adaptive", "solver": "sgd"},
+    "class weights": {"class_weight": {0: 2.0, 1: 0.5}},
+}
+
+
+def _state(estimator):
+    return pickle.dumps({k: v for k, v in estimator.__dict__.items() if k != "_skl_callbacks"})
+
+
+@PROPERTY_SETTINGS
+@given(
+    seed=st.integers(0, 2**16),
+    hook=st.sampled_from(["setup", "begin", "end", "teardown"]),
+    n=st.integers(1, 6),
+    solver=st.sampled_from(["sgd", "adam", "lbfgs"]),
+    method=st.sampled_from(["fit", "partial_fit"]),
+    fitted=st.booleans(),
+    feature=st.sampled_from(sorted(_FEATURES)),
+    classifier=st.booleans(),
+)
+def test_a_callback_raising_at_any_hook_and_epoch_reaches_the_caller_and_changes_nothing(
+    seed, hook, n, solver, method, fitted, feature, classifier
+):
+    params = dict(_FEATURES[feature])
+    solver = params.pop("solver", solver)
+    assume(not (method == "partial_fit" and solver == "lbfgs"))  # L-BFGS has no partial_fit
+    assume(not (method == "partial_fit" and params.get("early_stopping")))
+    assume(not (solver == "lbfgs" and params.get("dropout")))
+    assume(classifier or "class_weight" not in params)
+    X, y_class, y_count = property_data(seed)
+    y = y_class if classifier else y_count
+    if classifier and params.get("early_stopping"):  # a stratified split needs 2 per class
+        assume(np.bincount(y).min() >= 3)
+    Estimator = ScratchMLPClassifier if classifier else ScratchMLPRegressor
+    estimator = Estimator(
+        hidden_size=4, solver=solver, epochs=4, tol=0, warm_start=True, random_state=seed,
+        **params,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if fitted:
+            estimator.fit(X, y)
+        before = _state(estimator)
+        raiser = _RaiseAt(hook, n)
+        estimator.set_callbacks(raiser)
+        extra = {"classes": np.unique(y)} if classifier and method == "partial_fit" else {}
+        try:
+            getattr(estimator, method)(X[::-1], y[::-1], **extra)
+        except _CallbackError as error:
+            assert error is raiser.error  # the callback's own exception, unchanged
+            assert _state(estimator) == before
+            event("the callback raised")
+            return
+    assert raiser.calls < n  # the hook never came round n times: the call went through

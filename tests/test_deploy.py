@@ -8,6 +8,9 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import PROPERTY_SETTINGS, property_data
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -259,3 +262,29 @@ def test_to_onnx_of_an_unfitted_model_says_so():
 
     with pytest.raises(NotFittedError):
         to_onnx(ScratchMLPClassifier(), np.zeros((2, 3)))
+
+
+_LABEL_SETS = st.one_of(
+    st.lists(st.integers(-(2**63), 2**63 - 1), min_size=2, max_size=3, unique=True),
+    st.lists(st.integers(-(2**40), 2**40).map(float), min_size=2, max_size=3, unique=True),
+    st.just([False, True]),
+    st.lists(st.text(min_size=1, max_size=4), min_size=2, max_size=3, unique=True),
+)
+
+
+@settings(PROPERTY_SETTINGS, max_examples=25)
+@given(seed=st.integers(0, 2**16), labels=_LABEL_SETS)
+def test_an_onnx_graph_returns_the_labels_predict_returns(seed, labels):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+
+    X = property_data(seed, n_samples=30)[0]
+    y = np.array(labels)[np.arange(30) % len(labels)]
+    clf = ScratchMLPClassifier(hidden_size=3, epochs=3, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    session = ort.InferenceSession(to_onnx(clf, X[:2]).SerializeToString())
+    graph_labels = session.run(None, {session.get_inputs()[0].name: X.astype(np.float32)})[0]
+    predicted = clf.predict(X)
+    assert graph_labels.tolist() == predicted.tolist()

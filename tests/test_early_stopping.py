@@ -1,4 +1,8 @@
-"""Early stopping: the held-out split, the curves recorded on it, and the weights kept."""
+"""Early stopping: the held-out split, the curves recorded on it, and the weights kept.
+
+A run that diverges under early stopping is checked with the other divergences, in
+``test_training.py``.
+"""
 
 import warnings
 
@@ -175,3 +179,9 @@ def test_lbfgs_ignores_early_stopping():
     without = fit_quietly(ScratchMLPClassifier(**params), X, y)
     assert max_weight_diff(with_es, without) == 0
     assert with_es.validation_scores_ is None and with_es.validation_loss_curve_ is None
+
+
+def test_validation_set_too_small(iris):
+    X, _ = iris
+    with pytest.raises(ValueError, match=r"validation set is too small .* validation_fraction"):
+        ScratchMLPRegressor(early_stopping=True).fit(X[:10], X[:10, 0])

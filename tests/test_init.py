@@ -1,14 +1,20 @@
-"""init="normal" (the tutorial's initialize_network) and init="glorot".
+"""The initial weights (``core/init.py``): init="normal" (the tutorial's), "glorot" and "he".
 
-The starting weights are read back from a fit whose single step is too small to move them
-(plain gradient descent with learning_rate=1e-300), so nothing private is needed.
+For "normal" and "glorot" the starting weights are read back from a fit whose single step is
+too small to move them (plain gradient descent with learning_rate=1e-300), so nothing private
+is needed; "he" is checked on ``initialize_parameters`` itself.
 """
+
+import math
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
+from sknn_scratch.core import initialize_parameters
+
+DTYPES = (np.float32, np.float64)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -75,3 +81,35 @@ def test_starting_weights_trick_does_not_move_the_weights():
     again.fit(X, y)
     for W, W_again in zip(clf.coefs_, again.coefs_):
         np.testing.assert_array_equal(W, W_again)
+
+
+def test_he_init_draws_normal_weights_of_variance_2_over_fan_in():
+    layer_sizes = (400, 300, 200, 5)
+    params = initialize_parameters(layer_sizes, "he", np.random.RandomState(0), "relu")
+    for W in params.coefs[:-1]:  # the large layers: 120 000 and 60 000 weights
+        std = math.sqrt(2 / W.shape[0])
+        assert W.std() == pytest.approx(std, rel=0.02)
+        assert abs(W.mean()) < 4 * std / math.sqrt(W.size)
+        # a normal: about 68.3% of the draws within one standard deviation
+        assert np.mean(np.abs(W) < std) == pytest.approx(0.6827, abs=0.01)
+    for b in params.intercepts:
+        assert not b.any()
+
+
+def test_he_init_draws_layer_by_layer_from_the_given_rng():
+    layer_sizes = (4, 6, 5, 3)
+    for dtype in DTYPES:
+        params = initialize_parameters(layer_sizes, "he", np.random.RandomState(7), "gelu", dtype)
+        rng = np.random.RandomState(7)
+        for W, n_in, n_out in zip(params.coefs, layer_sizes[:-1], layer_sizes[1:]):
+            expected = rng.normal(0.0, math.sqrt(2 / n_in), size=(n_in, n_out)).astype(dtype)
+            np.testing.assert_array_equal(W, expected)
+    # a seed fixes the weights
+    first = initialize_parameters(layer_sizes, "he", np.random.RandomState(7), "gelu")
+    again = initialize_parameters(layer_sizes, "he", np.random.RandomState(7), "gelu")
+    other = initialize_parameters(layer_sizes, "he", np.random.RandomState(8), "gelu")
+    np.testing.assert_array_equal(first.flat, again.flat)
+    assert not np.array_equal(first.coefs[0], other.coefs[0])
+    # a Generator works as well as a RandomState
+    generated = initialize_parameters(layer_sizes, "he", np.random.default_rng(0), "relu")
+    assert np.isfinite(generated.flat).all() and generated.coefs[0].any()

@@ -2,10 +2,12 @@
 
 Checked three ways: against scikit-learn's MLP started from the same weights (the same
 objective handed to the same optimizer), against linear models whose objective a network
-without hidden layer minimises exactly, and against its own caps (``epochs``, ``max_fun``).
+without hidden layer minimises exactly, and against its own caps (``epochs``, ``max_fun``),
+at which it warns rather than call itself converged.
 """
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -18,7 +20,8 @@ from sklearn.linear_model import LogisticRegression, PoissonRegressor, Ridge
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
 
-from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
+from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor, TrainingDivergedError
+from sknn_scratch.core import training
 
 
 def _scaled(loader, n=None):
@@ -93,6 +96,52 @@ def test_converged_lbfgs_does_not_warn_and_loss_is_the_objective():
     penalty = 0.5 * clf.alpha * sum(np.sum(W**2) for W in clf.coefs_) / len(y)
     assert clf.loss_ == pytest.approx(log_loss(y, clf.predict_proba(X)) + penalty, rel=1e-9)
     assert clf.loss_ == clf.loss_curve_[-1]
+
+
+def test_lbfgs_stop_at_the_evaluation_cap_is_never_called_converged():
+    # SciPy can report "converged" on the evaluation that reaches max_fun; only a small final
+    # gradient makes that true
+    reached_cap = SimpleNamespace(status=0, nit=8, nfev=10, jac=np.array([0.15, -0.02]))
+    assert not training._lbfgs_converged(reached_cap, max_iter=200, max_fun=10, tol=1e-4)
+    small_gradient = SimpleNamespace(status=0, nit=8, nfev=10, jac=np.array([5e-5]))
+    assert training._lbfgs_converged(small_gradient, max_iter=200, max_fun=10, tol=1e-4)
+    stopped = SimpleNamespace(status=1, nit=3, nfev=11, jac=np.array([0.15]))
+    assert not training._lbfgs_converged(stopped, max_iter=200, max_fun=10, tol=1e-4)
+
+
+@pytest.mark.parametrize("activation", ["identity", "relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("max_fun", [2, 5, 10, 20, 40])
+def test_lbfgs_warns_whenever_it_stops_at_max_fun(iris, activation, max_fun):
+    X, y = iris
+    clf = ScratchMLPClassifier(
+        hidden_size=5, solver="lbfgs", activation=activation, max_fun=max_fun, random_state=2
+    )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    warned = any(issubclass(w.category, ConvergenceWarning) for w in record)
+    if not warned:  # then L-BFGS-B's own test holds at the weights it returned
+        from sknn_scratch.core import Backpropagation, Parameters
+
+        params = Parameters.from_arrays(clf.coefs_, clf.intercepts_)
+        spec = clf._network_spec(params.layer_sizes)
+        Y = clf._label_binarizer.transform(y).astype(float)
+        backprop = Backpropagation(params, spec, len(y))
+        backprop.loss_and_gradient(X, Y)
+        assert np.abs(backprop.grads.flat).max() <= clf.tol
+
+
+def test_lbfgs_divergence_gives_advice_that_applies_to_lbfgs(diabetes_raw):
+    X, y = diabetes_raw
+    reg = ScratchMLPRegressor(
+        hidden_size=10, loss="poisson", solver="lbfgs", activation="relu", random_state=0
+    )
+    with pytest.raises(TrainingDivergedError) as error:
+        reg.fit(X * 1e4, y)
+    message = str(error.value)
+    assert "learning_rate" not in message and "Scale the inputs" in message
+    assert reg.n_iter_ == len(reg.loss_curve_) == 0
+    assert np.isfinite(reg.predict(X * 1e4)).all()
 
 
 # L-BFGS-B stops on SciPy's default relative-reduction test (ftol ~ 2e-9) at the latest, so

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
@@ -24,13 +24,8 @@ def close_figures():
 
 
 @pytest.fixture(scope="module")
-def iris():
-    return load_iris(return_X_y=True)
-
-
-@pytest.fixture(scope="module")
-def early_stopped(iris):
-    X, y = iris
+def early_stopped(iris_raw):
+    X, y = iris_raw
     clf = ScratchMLPClassifier(
         hidden_size=8, learning_rate=0.02, early_stopping=True, epochs=60, random_state=0
     )
@@ -39,8 +34,8 @@ def early_stopped(iris):
         return clf.fit(X, y)
 
 
-def test_from_estimator_draws_training_loss_only_without_early_stopping(iris):
-    X, y = iris
+def test_from_estimator_draws_training_loss_only_without_early_stopping(iris_raw):
+    X, y = iris_raw
     clf = ScratchMLPClassifier(hidden_size=8, learning_rate=0.02, epochs=15, random_state=0)
     with pytest.warns(ConvergenceWarning):  # 15 epochs do not converge
         clf.fit(X, y)
@@ -107,8 +102,8 @@ def test_from_estimator_labels_lbfgs_iterations():
     assert len(display.loss_line_.get_ydata()) == reg.n_iter_
 
 
-def test_from_estimator_accepts_sklearn_mlp(iris):
-    X, y = iris
+def test_from_estimator_accepts_sklearn_mlp(iris_raw):
+    X, y = iris_raw
     mlp = MLPClassifier(hidden_layer_sizes=8, early_stopping=True, max_iter=30, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -132,10 +127,10 @@ def test_from_estimator_unfitted_error():
         LossCurveDisplay.from_estimator(ScratchMLPClassifier())
 
 
-def test_from_estimator_without_loss_curve_error(iris):
+def test_from_estimator_without_loss_curve_error(iris_raw):
     from sklearn.linear_model import LogisticRegression
 
-    X, y = iris
+    X, y = iris_raw
     with pytest.raises(ValueError, match="has no loss_curve_"):
         LossCurveDisplay.from_estimator(LogisticRegression(max_iter=500).fit(X, y))
 

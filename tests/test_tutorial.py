@@ -1,10 +1,18 @@
 """The tutorial's XOR run, reproduced by the estimator with the parameters README gives.
 
-The reference below is the tutorial's own algorithm (its steps 2-9), restated
-in a few lines: sigmoid layers, the MSE loss, backpropagation summed over the samples, and
-``W += learning_rate * gradient`` with learning rate 0.1, for 10 000 epochs.
+The tutorial's own code (``initialize_network`` to ``predict``, its steps 2-9) is copied
+below as it is printed, and run here: sigmoid layers, the MSE loss, backpropagation summed
+over the samples, and ``W += learning_rate * gradient`` with learning rate 0.1, for 10 000
+epochs. The estimator does the same arithmetic (up to the order of a few sums, which moves
+the last bit: 2e-16 after 10 000 epochs), so its numbers are compared to 1e-12.
 """
 
+# the tutorial's code unpacks a few values it does not use
+# ruff: noqa: F841, RUF059
+
+import contextlib
+import io
+import re
 import warnings
 
 import numpy as np
@@ -28,36 +36,127 @@ TUTORIAL_PARAMS = dict(
     tol=0.0,
     random_state=42,
 )
+TOL = 1e-12  # the sums in another order: 2e-16 after 10 000 epochs
 
 
-def _sigmoid(x):
+# ------------------------------------------------------------------ the tutorial's code
+# fmt: off
+def initialize_network(input_size, hidden_size, output_size):
+    np.random.seed(42) # For reproducibility
+    network = {
+        'W1': np.random.randn(input_size, hidden_size),
+        'b1': np.zeros((1, hidden_size)),
+        'W2': np.random.randn(hidden_size, output_size),
+        'b2': np.zeros((1, output_size))
+    }
+    return network
+
+def sigmoid(x):
     return 1 / (1 + np.exp(-x))
+
+def sigmoid_derivative(x):
+    return x * (1 - x)
+
+def forward_propagation(network, X):
+    W1, b1 = network['W1'], network['b1']
+    W2, b2 = network['W2'], network['b2']
+
+    # Input to hidden layer
+    z1 = np.dot(X, W1) + b1
+    a1 = sigmoid(z1)
+
+    # Hidden to output layer
+    z2 = np.dot(a1, W2) + b2
+    a2 = sigmoid(z2)
+
+    cache = (z1, a1, z2, a2)
+    return a2, cache
+
+def compute_loss(y_true, y_pred):
+    return np.mean((y_true - y_pred) ** 2)
+
+def backward_propagation(network, cache, X, y):
+    W1, b1 = network['W1'], network['b1']
+    W2, b2 = network['W2'], network['b2']
+    z1, a1, z2, a2 = cache
+
+    # Output layer error
+    output_error = y - a2
+    output_delta = output_error * sigmoid_derivative(a2)
+
+    # Hidden layer error
+    hidden_error = np.dot(output_delta, W2.T)
+    hidden_delta = hidden_error * sigmoid_derivative(a1)
+
+    # Gradient for W2 and b2
+    dW2 = np.dot(a1.T, output_delta)
+    db2 = np.sum(output_delta, axis=0, keepdims=True)
+
+    # Gradient for W1 and b1
+    dW1 = np.dot(X.T, hidden_delta)
+    db1 = np.sum(hidden_delta, axis=0, keepdims=True)
+
+    gradients = {'dW1': dW1, 'db1': db1, 'dW2': dW2, 'db2': db2}
+    return gradients
+
+def update_parameters(network, gradients, learning_rate):
+    network['W1'] += learning_rate * gradients['dW1']
+    network['b1'] += learning_rate * gradients['db1']
+    network['W2'] += learning_rate * gradients['dW2']
+    network['b2'] += learning_rate * gradients['db2']
+    return network
+
+def train_network(X, y, input_size, hidden_size, output_size, epochs, learning_rate):
+    network = initialize_network(input_size, hidden_size, output_size)
+    for epoch in range(epochs):
+        # Forward propagation
+        y_pred, cache = forward_propagation(network, X)
+
+        # Compute loss
+        loss = compute_loss(y, y_pred)
+        if epoch % 100 == 0:
+            print(f'Epoch {epoch}, Loss: {loss}')
+
+        # Backward propagation
+        gradients = backward_propagation(network, cache, X, y)
+
+        # Update parameters
+        network = update_parameters(network, gradients, learning_rate)
+
+    return network
+
+def predict(network, X):
+    y_pred, _ = forward_propagation(network, X)
+    return y_pred
+# fmt: on
+# ------------------------------------------------------------------
+
+
+def printed_run(X, y, hidden_size=2, epochs=10000, learning_rate=0.1):
+    """The tutorial's ``train_network`` as it runs: the network and the losses it prints."""
+    with contextlib.redirect_stdout(io.StringIO()) as output:
+        network = train_network(X, y, X.shape[1], hidden_size, y.shape[1], epochs, learning_rate)
+    printed = re.findall(r"^Epoch (\d+), Loss: (\S+)$", output.getvalue(), flags=re.MULTILINE)
+    assert [int(epoch) for epoch, _ in printed] == list(range(0, epochs, 100))
+    return network, np.array([float(loss) for _, loss in printed])
 
 
 def tutorial_run(X, y, hidden_size=2, epochs=10000, learning_rate=0.1):
-    """The tutorial's ``train_network`` and ``predict``: returns (losses, predictions)."""
-    np.random.seed(42)
-    W1 = np.random.randn(X.shape[1], hidden_size)
-    b1 = np.zeros((1, hidden_size))
-    W2 = np.random.randn(hidden_size, y.shape[1])
-    b2 = np.zeros((1, y.shape[1]))
+    """The tutorial's ``train_network`` keeping every epoch's loss, and its ``predict``:
+    returns (losses, predictions)."""
+    network = initialize_network(X.shape[1], hidden_size, y.shape[1])
     losses = []
     for _ in range(epochs):
-        a1 = _sigmoid(X @ W1 + b1)
-        a2 = _sigmoid(a1 @ W2 + b2)
-        losses.append(np.mean((y - a2) ** 2))
-        output_delta = (y - a2) * a2 * (1 - a2)
-        hidden_delta = (output_delta @ W2.T) * a1 * (1 - a1)
-        W2 += learning_rate * a1.T @ output_delta
-        b2 += learning_rate * output_delta.sum(axis=0, keepdims=True)
-        W1 += learning_rate * X.T @ hidden_delta
-        b1 += learning_rate * hidden_delta.sum(axis=0, keepdims=True)
-    predictions = _sigmoid(_sigmoid(X @ W1 + b1) @ W2 + b2)
-    return np.array(losses), predictions.ravel()
+        y_pred, cache = forward_propagation(network, X)
+        losses.append(compute_loss(y, y_pred))
+        gradients = backward_propagation(network, cache, X, y)
+        network = update_parameters(network, gradients, learning_rate)
+    return np.array(losses), predict(network, X).ravel()
 
 
 @pytest.fixture(scope="module")
 def tutorial_reference():
+    """The tutorial's run: every epoch's loss (every 100th is printed) and its predictions."""
     return tutorial_run(XOR_X, XOR_Y)
 
 
@@ -69,38 +168,52 @@ def reproduced():
         return ScratchMLPClassifier(**TUTORIAL_PARAMS).fit(XOR_X, XOR_Y.ravel())
 
 
+def test_tutorial_run_is_the_tutorials_train_network():
+    # tutorial_run (which test_reference.py uses too) is train_network keeping every loss:
+    # the losses it keeps include, bit for bit, those train_network prints
+    network, printed = printed_run(XOR_X, XOR_Y, epochs=300)
+    losses, predictions = tutorial_run(XOR_X, XOR_Y, epochs=300)
+    np.testing.assert_array_equal(losses[::100], printed)
+    np.testing.assert_array_equal(predictions, predict(network, XOR_X).ravel())
+
+
 def test_reproduces_the_printed_losses(tutorial_reference, reproduced):
     losses, _ = tutorial_reference
     assert reproduced.n_iter_ == 10000
     assert len(reproduced.loss_curve_) == 10000
-    np.testing.assert_allclose(reproduced.loss_curve_[::100], losses[::100], rtol=0, atol=1e-8)
+    # every loss, the printed ones (every 100th) included
+    np.testing.assert_allclose(reproduced.loss_curve_, losses, rtol=0, atol=TOL)
 
 
 def test_reproduces_the_predictions(tutorial_reference, reproduced):
     _, predictions = tutorial_reference
     proba = reproduced.predict_proba(XOR_X)[:, 1]
-    np.testing.assert_allclose(proba, predictions, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(proba, predictions, rtol=0, atol=TOL)
 
 
-def test_reproduces_the_initial_weights():
-    np.random.seed(42)
-    W1, W2 = np.random.randn(2, 2), np.random.randn(2, 1)
+def test_reproduces_the_initial_weights_and_the_first_update():
     model = ScratchMLPClassifier(**{**TUTORIAL_PARAMS, "epochs": 1}, n_iter_no_change=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(XOR_X, XOR_Y.ravel())
-    # one step of size learning_rate * gradient away from the tutorial's initial weights
-    assert np.abs(model.coefs_[0] - W1).max() < 0.05
-    assert np.abs(model.coefs_[1] - W2).max() < 0.05
-    assert model.coefs_[0].shape == W1.shape and model.coefs_[1].shape == W2.shape
+    start = initialize_network(2, 2, 1)
+    network, _ = printed_run(XOR_X, XOR_Y, epochs=1)  # one update of the tutorial's network
+    for name, ours in zip(["W1", "W2", "b1", "b2"], model.coefs_ + model.intercepts_):
+        assert ours.shape == start[name].shape[-ours.ndim :]
+        np.testing.assert_allclose(ours, network[name].reshape(ours.shape), rtol=0, atol=TOL)
+        assert np.abs(ours - start[name].reshape(ours.shape)).max() > 1e-5  # a real step
 
 
-def test_the_tutorial_run_is_stuck(reproduced):
+def test_the_tutorial_run_is_stuck(tutorial_reference, reproduced):
     """Its final loss is ~0.128 and two of the four XOR cases sit near 0.5."""
-    assert 0.12 < reproduced.loss_ < 0.135
-    proba = reproduced.predict_proba(XOR_X)[:, 1]
-    assert np.sum(np.abs(proba - 0.5) < 0.05) == 2
-    assert reproduced.score(XOR_X, XOR_Y.ravel()) < 1.0
+    losses, predictions = tutorial_reference
+    assert reproduced.loss_ == pytest.approx(losses[-1], rel=0, abs=TOL)
+    # the tutorial's predictions 0.053, 0.4955, 0.951, 0.5032: the cases (0, 1) and (1, 1)
+    # sit within 0.005 of 0.5, on the wrong side, and the run scores 2 out of 4
+    assert np.sum(np.abs(predictions - 0.5) < 0.005) == 2
+    np.testing.assert_array_equal(reproduced.predict(XOR_X), predictions > 0.5)
+    assert reproduced.score(XOR_X, XOR_Y.ravel()) == np.mean((predictions > 0.5) == XOR_Y.ravel())
+    assert reproduced.score(XOR_X, XOR_Y.ravel()) == 0.5
 
 
 def test_the_tutorial_learning_rate_convention():

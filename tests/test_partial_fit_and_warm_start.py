@@ -1,8 +1,13 @@
-"""partial_fit (one epoch over a chunk, continuing the same optimizer) and warm_start."""
+"""partial_fit (one epoch over a chunk, continuing the same optimizer) and warm_start.
+
+What they continue (weights, optimizer state, learning rate, counters, against a longer fit
+and against scikit-learn's MLP), and what they refuse: a first partial_fit without classes,
+labels outside the classes, another network shape or other classes for warm_start.
+"""
 
 import numpy as np
 import pytest
-from _helpers import fit_quietly
+from _helpers import fit_quietly, snapshot
 from _sklearn_twin import initial_weights, max_weight_diff, sklearn_from_weights
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.model_selection import train_test_split
@@ -94,14 +99,22 @@ def test_partial_fit_first_chunk_need_not_hold_every_class(iris):
     assert clf.score(X, y) > 0.9
 
 
+def test_partial_fit_still_accepts_a_subset_of_its_classes(iris):
+    X, y = iris
+    clf = ScratchMLPClassifier(hidden_size=4).partial_fit(X, y, classes=np.unique(y))
+    subset = y < 2
+    clf.partial_fit(X[subset], y[subset])
+    assert clf.classes_.tolist() == [0, 1, 2] and clf.n_iter_ == 1
+
+
 def test_partial_fit_classes_errors(iris):
     X, y = iris
-    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+    with pytest.raises(ValueError, match=r"classes must be passed on the first call.*np.unique"):
         ScratchMLPClassifier().partial_fit(X, y)
     with pytest.raises(ValueError, match=r"labels \[2\] that are not in classes_ \[0, 1\]"):
         ScratchMLPClassifier().partial_fit(X, y, classes=[0, 1])
     clf = ScratchMLPClassifier(hidden_size=3).partial_fit(X, y, classes=[0, 1, 2])
-    with pytest.raises(ValueError, match=r"labels \[5\] that are not in classes_"):
+    with pytest.raises(ValueError, match=r"labels \[5\] that are not in classes_ \[0, 1, 2\]"):
         clf.partial_fit(X[:3], [0, 1, 5])
     with pytest.raises(ValueError, match="differs from classes_"):
         clf.partial_fit(X, y, classes=[0, 1, 2, 3])
@@ -112,8 +125,28 @@ def test_partial_fit_unavailable_for_lbfgs_and_early_stopping(iris):
     X, y = iris
     assert not hasattr(ScratchMLPClassifier(solver="lbfgs"), "partial_fit")
     assert not hasattr(ScratchMLPRegressor(solver="lbfgs"), "partial_fit")
-    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'"):
+        ScratchMLPRegressor(solver="lbfgs").partial_fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
         ScratchMLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        ScratchMLPRegressor(early_stopping=True).partial_fit(X, X[:, 0])
+
+
+def test_learning_rate_set_between_partial_fits_takes_effect(diabetes):
+    # full-batch SGD without momentum makes one step -lr * grad per call, so the second
+    # call's step with lr=b is exactly b/a times the step taken with lr=a
+    X, y = diabetes
+    params = dict(hidden_size=5, solver="sgd", momentum=0.0, batch_size=None, random_state=0)
+    a, b = 0.01, 0.003
+    kept = ScratchMLPRegressor(learning_rate=a, **params).partial_fit(X, y)
+    changed = ScratchMLPRegressor(learning_rate=a, **params).partial_fit(X, y)
+    start = kept.coefs_[0].copy()
+    kept.partial_fit(X, y)
+    changed.set_params(learning_rate=b).partial_fit(X, y)
+    np.testing.assert_allclose(
+        changed.coefs_[0] - start, (b / a) * (kept.coefs_[0] - start), rtol=1e-9, atol=1e-15
+    )
 
 
 @pytest.mark.parametrize("Estimator", [ScratchMLPClassifier, ScratchMLPRegressor])
@@ -148,9 +181,23 @@ def test_warm_start_keeps_the_network_shape(iris):
     clf.set_params(hidden_size=4)
     with pytest.raises(ValueError, match="layer sizes"):
         clf.fit(X, y)
-    clf.set_params(hidden_size=3)
-    with pytest.raises(ValueError, match=r"had \[0, 1, 2\], y has \[1, 2, 3\]"):
-        clf.fit(X, y + 1)
+    reg = fit_quietly(ScratchMLPRegressor(hidden_size=3, epochs=1, warm_start=True), X, X[:, :2])
+    with pytest.raises(ValueError, match=r"layer sizes \(4, 3, 2\).*give \(4, 3, 1\)"):
+        reg.fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="X has 3 features"):
+        reg.fit(X[:, :3], X[:, :2])
+
+
+@pytest.mark.parametrize("new_classes", [[0, 1], [0, 1, 2, 3], [1, 2, 3]])
+def test_warm_start_with_other_classes_names_both_sets(iris, new_classes):
+    X, y = iris
+    clf = fit_quietly(ScratchMLPClassifier(hidden_size=4, epochs=3, warm_start=True), X, y)
+    before = snapshot(clf)
+    y_new = np.resize(np.array(new_classes), len(y))
+    expected = r"had \[0, 1, 2\], y has \[" + ", ".join(map(str, new_classes)) + r"\]"
+    with pytest.raises(ValueError, match=expected):
+        clf.fit(X, y_new)
+    assert snapshot(clf) == before
 
 
 def test_n_iter_counts_the_last_call_as_in_sklearn(iris):

@@ -1,15 +1,28 @@
-"""The robust regression losses: absolute error, Huber and quantile (pinball).
+"""The losses (``core/losses.py``): the Poisson loss and the robust regression losses.
 
-Their values and output deltas against the formulas (at the kinks too), and what the fitted
-regressors estimate: a fit that outliers do not pull away, and quantiles that cover the share
-of the targets they should. The whole network's gradient with each of them is checked against
-finite differences on the reference, to which the fast core is held, in ``test_reference.py``.
+The robust losses (absolute error, Huber and quantile, or pinball): their values and output
+deltas against the formulas (at the kinks too), and what the fitted regressors estimate: a
+fit that outliers do not pull away, and quantiles that cover the share of the targets they
+should. The Poisson loss: its log link, its targets, and training against scikit-learn's MLP
+started from the same weights. The whole network's gradient with every loss and link is
+checked against finite differences on the reference, to which the fast core is held, in
+``test_reference.py``; the squared error and the log-loss are checked against scikit-learn
+in ``test_optimizers.py`` (epoch by epoch), ``test_lbfgs.py`` and ``test_targets.py``.
 """
+
+import warnings
 
 import numpy as np
 import pytest
 from _helpers import fit_quietly
-from sklearn.metrics import d2_absolute_error_score, d2_pinball_score, r2_score
+from _sklearn_twin import fit_twins
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import (
+    d2_absolute_error_score,
+    d2_pinball_score,
+    d2_tweedie_score,
+    r2_score,
+)
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sknn_scratch import ScratchMLPRegressor
@@ -218,3 +231,54 @@ def test_early_stopping_scores_the_robust_losses_by_d2():
     assert scores["absolute_error"] == d2_absolute_error_score(y, p, sample_weight=w)
     assert scores["huber"] == scores["absolute_error"]
     assert scores["quantile"] == d2_pinball_score(y, p, sample_weight=w, alpha=0.8)
+
+
+# ---------------------------------------------------------------- the Poisson loss
+
+
+@pytest.fixture(scope="module")
+def counts():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(400, 3))
+    rate = np.exp(0.5 + X[:, 0] - 0.8 * X[:, 1] ** 2)
+    return X, rng.poisson(rate).astype(float)
+
+
+def test_poisson_uses_a_log_link_and_fits_counts(counts):
+    X, y = counts
+    reg = ScratchMLPRegressor(
+        hidden_size=10, activation="tanh", loss="poisson", solver="lbfgs", random_state=0
+    )
+    fit_quietly(reg, X, y)
+    assert reg.out_activation_ == "exp"
+    prediction = reg.predict(X)
+    (W1, W2), (b1, b2) = reg.coefs_, reg.intercepts_  # the forward pass, written out
+    np.testing.assert_allclose(prediction, np.exp(np.tanh(X @ W1 + b1) @ W2 + b2).ravel(),
+                               rtol=1e-12)  # fmt: skip
+    assert d2_tweedie_score(y, prediction, power=1) > 0.25
+    # the log link keeps every prediction positive, even far outside the training data
+    far = reg.predict(np.array([[50.0, -50.0, 50.0], [-1e3, 1e3, -1e3]]))
+    assert np.all(far > 0) and np.all(np.isfinite(far))
+
+
+def test_poisson_training_matches_sklearn(counts):
+    X, y = counts
+    reg = ScratchMLPRegressor(
+        hidden_size=6, loss="poisson", solver="sgd", learning_rate=0.01, batch_size=40,
+        shuffle=False, epochs=15, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, sk, scale = fit_twins(reg, X, y)
+    assert scale == 1.0
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-9)
+
+
+def test_poisson_accepts_zero_counts_but_not_negative_or_all_zero_targets(counts):
+    X, y = counts
+    assert np.any(y == 0)
+    fit_quietly(ScratchMLPRegressor(hidden_size=3, loss="poisson", epochs=2), X, y)
+    for bad in (y - 1, np.zeros(len(y))):
+        with pytest.raises(ValueError, match="loss='poisson' needs non-negative targets"):
+            ScratchMLPRegressor(loss="poisson").fit(X, bad)

@@ -1,8 +1,11 @@
-"""The fast core's gradient: sample weights as repeated rows, and saturated outputs.
+"""The network (``core/network.py``): the fast core's loss and gradient, and the logit bound.
 
 The finite-difference check of backpropagation (every activation, loss and link, with and
 without L2, sample weights and dropout) is made on the reference in ``test_reference.py``,
-whose oracle grid then holds the fast core to the reference.
+whose oracle grid then holds the fast core to the reference. Here: sample weights as repeated
+rows, saturated outputs, and :func:`logit_bound`, the bound on every layer's input that the
+divergence checks rely on. The forward pass with each hidden activation is checked in
+``test_activations.py``, the dropout masks in ``test_dropout.py``.
 """
 
 import numpy as np
@@ -14,9 +17,11 @@ from sknn_scratch.core import (
     initialize_parameters,
     make_loss,
 )
+from sknn_scratch.core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from sknn_scratch.core.losses import OUTPUT_ACTIVATIONS
+from sknn_scratch.core.network import Batch, forward, logit_bound
 
-N_SAMPLES, N_FEATURES, N_OUTPUTS = 7, 3, 3  # test_activations.py uses these and _targets
+N_SAMPLES, N_FEATURES, N_OUTPUTS = 7, 3, 3  # test_activations.py uses these, _spec and _targets
 LOSS_OUTPUT_PAIRS = [(loss, out) for loss, outs in OUTPUT_ACTIVATIONS.items() for out in outs]
 
 
@@ -31,10 +36,18 @@ def _targets(loss, output_activation, rng):
     return rng.normal(size=(N_SAMPLES, N_OUTPUTS))
 
 
+def _spec(activation, hidden=(5, 4), loss="squared_error", output_activation="identity"):
+    layer_sizes = (N_FEATURES, *hidden, N_OUTPUTS)
+    return NetworkSpec(layer_sizes, activation, make_loss(loss, output_activation))
+
+
 def _loss_and_gradient(params, spec, X, Y, sample_weight):
     backprop = Backpropagation(params, spec, N_SAMPLES)
     loss = backprop.loss_and_gradient(X, Y, sample_weight)
     return loss, backprop.grads.flat
+
+
+# ------------------------------------------------------------------ loss and gradient
 
 
 def test_integer_weights_give_the_gradient_of_repeated_rows():
@@ -71,3 +84,46 @@ def test_loss_is_finite_and_silent_for_extreme_logits(loss, output_activation):
         loss_value, gradient = _loss_and_gradient(params, spec, X, Y, None)
     assert np.isfinite(loss_value)
     assert np.isfinite(gradient).all()
+
+
+# ------------------------------------------------------------------ logit_bound
+
+
+def _every_z(params, spec, X):
+    """Every layer's input ``z``, kept by the forward pass."""
+    sizes = spec.layer_sizes[1:]
+    activations = [np.empty((X.shape[0], w)) for w in sizes]
+    pre_activations = [np.empty((X.shape[0], w)) for w in sizes[:-1]]
+    logits = np.empty((X.shape[0], sizes[-1]))
+    batch = Batch(activations, logits, pre_activations, deltas=[])
+    forward(params, spec, X, batch)
+    return [*batch.pre_activations, batch.logits]
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_logit_bound_bounds_every_layer(name):
+    rng = np.random.RandomState(0)
+    spec = _spec(name, hidden=(6, 5, 4))
+    X = rng.uniform(-2, 2, size=(200, N_FEATURES))
+    for scale in (0.1, 1.0, 3.0):
+        params = initialize_parameters(spec.layer_sizes, "normal", rng, name)
+        params.flat[params.n_weights :] = rng.normal(size=params.flat.size - params.n_weights)
+        params.flat *= scale
+        largest_z = max(np.abs(z).max() for z in _every_z(params, spec, X))
+        assert largest_z <= logit_bound(params, spec, 2.0)
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_logit_bound_counts_what_an_activation_makes_of_zero(name):
+    # zero first layer: every unit outputs f(0) (1/2 for sigmoid, log 2 for softplus), which
+    # a bound that assumed |f(z)| <= |z| would miss
+    spec = _spec(name, hidden=(6,))
+    params = initialize_parameters(spec.layer_sizes, "normal", np.random.RandomState(0), name)
+    params.flat[:] = 0
+    params.coefs[1][...] = 1
+    X = np.ones((3, N_FEATURES))
+    largest_z = max(np.abs(z).max() for z in _every_z(params, spec, X))
+    f_of_zero = np.zeros((1, 1))
+    ACTIVATIONS[name](f_of_zero, out=f_of_zero)
+    assert largest_z == pytest.approx(6 * float(f_of_zero[0, 0]))
+    assert largest_z <= logit_bound(params, spec, 1.0)

@@ -1,4 +1,12 @@
-"""Sparse input trains the model dense input trains, without densifying; float32 stays float32."""
+"""Input dtypes and sparse input: what a network trains and predicts in.
+
+Sparse input trains the model dense input trains, without densifying; float32 stays
+float32 (and its Poisson predictions finite where float64's are); integer input trains in
+float64. The activations in float32 are checked in ``test_activations.py``, the losses in
+``test_losses.py``, other array libraries in ``test_array_api.py``.
+"""
+
+import warnings
 
 import numpy as np
 import pytest
@@ -163,6 +171,20 @@ def test_float32_regressor_and_lbfgs(sparse_regression):
         )  # fmt: skip
         assert reg.coefs_[0].dtype == np.float32
         assert reg.predict(X.astype(np.float32)).dtype == np.float32
+
+
+def test_float32_poisson_predictions_are_finite_where_float64_are(diabetes_raw):
+    X, y = diabetes_raw
+    X = StandardScaler().fit_transform(X)
+    params = dict(hidden_size=10, activation="relu", loss="poisson", epochs=30, random_state=0)
+    reg64 = fit_quietly(ScratchMLPRegressor(**params), X, y)
+    reg32 = fit_quietly(ScratchMLPRegressor(**params), X.astype(np.float32), y)
+    far = X * 1e3  # large enough that the log link's output is capped in float32
+    assert np.isfinite(reg64.predict(far)).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        predictions = reg32.predict(far.astype(np.float32))
+    assert predictions.dtype == np.float32 and np.isfinite(predictions).all()
 
 
 def test_integer_input_is_trained_in_float64():

@@ -1,8 +1,10 @@
-"""Multilabel classification, multi-output regression and the Poisson loss.
+"""The kinds of targets, and the output layer and predictions each gets.
 
-Predictions are checked against a forward pass written out here in plain NumPy and against
-scikit-learn's MLP given the same weights; training against scikit-learn's MLP started from
-the same weights, and against linear models.
+Binary and multiclass labels of any type, multilabel indicator matrices (independent
+sigmoids), one or several regression targets. Predictions are checked against a forward pass
+written out here in plain NumPy and against scikit-learn's MLP given the same weights;
+training against scikit-learn's MLP started from the same weights, and against linear models.
+The Poisson loss's targets and log link are checked in ``test_losses.py``.
 """
 
 import warnings
@@ -15,7 +17,7 @@ from scipy.special import expit, softmax
 from sklearn.datasets import load_diabetes, load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import Ridge
-from sklearn.metrics import d2_tweedie_score, f1_score
+from sklearn.metrics import f1_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
@@ -184,52 +186,7 @@ def test_multi_output_without_hidden_layer_is_ridge(two_targets):
     np.testing.assert_allclose(reg.intercepts_[0], ridge.intercept_, atol=1e-4)
 
 
-# ----------------------------------------------------------------------------------- poisson
-
-
-@pytest.fixture(scope="module")
-def counts():
-    rng = np.random.RandomState(0)
-    X = rng.uniform(-1, 1, size=(400, 3))
-    rate = np.exp(0.5 + X[:, 0] - 0.8 * X[:, 1] ** 2)
-    return X, rng.poisson(rate).astype(float)
-
-
-def test_poisson_uses_a_log_link_and_fits_counts(counts):
-    X, y = counts
-    reg = ScratchMLPRegressor(
-        hidden_size=10, activation="tanh", loss="poisson", solver="lbfgs", random_state=0
-    )
-    fit_quietly(reg, X, y)
-    assert reg.out_activation_ == "exp"
-    prediction = reg.predict(X)
-    np.testing.assert_allclose(prediction, np.exp(_logits(reg, X)).ravel(), rtol=1e-12)
-    assert d2_tweedie_score(y, prediction, power=1) > 0.25
-    # the log link keeps every prediction positive, even far outside the training data
-    far = reg.predict(np.array([[50.0, -50.0, 50.0], [-1e3, 1e3, -1e3]]))
-    assert np.all(far > 0) and np.all(np.isfinite(far))
-
-
-def test_poisson_training_matches_sklearn(counts):
-    X, y = counts
-    reg = ScratchMLPRegressor(
-        hidden_size=6, loss="poisson", solver="sgd", learning_rate=0.01, batch_size=40,
-        shuffle=False, epochs=15, random_state=0,
-    )  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ours, sk, scale = fit_twins(reg, X, y)
-    assert scale == 1.0
-    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-9)
-    np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-9)
-
-
-def test_poisson_accepts_zero_counts_but_not_negative_targets(counts):
-    X, y = counts
-    assert np.any(y == 0)
-    fit_quietly(ScratchMLPRegressor(hidden_size=3, loss="poisson", epochs=2), X, y)
-    with pytest.raises(ValueError, match="non-negative targets"):
-        ScratchMLPRegressor(loss="poisson").fit(X, y - 1)
+# ------------------------------------------------------------------ labels and probabilities
 
 
 def test_iris_multiclass_uses_softmax():
@@ -237,3 +194,39 @@ def test_iris_multiclass_uses_softmax():
     clf = fit_quietly(ScratchMLPClassifier(hidden_size=5, epochs=5), X, y)
     assert clf.out_activation_ == "softmax"
     np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array(["setosa", "versicolor", "virginica"]), np.array([-3, 0, 7]),
+     np.array([2.0, -1.0, 10.0]), np.array(["no", "yes", "yes"])],
+    ids=["strings", "negative-ints", "floats", "binary-strings"],
+)  # fmt: skip
+def test_labels_of_any_type_round_trip(iris, labels):
+    # a model fitted on labels is the model fitted on their codes (the positions of the
+    # labels in the sorted classes_), predicting classes_[code]
+    X, y = iris
+    y_labels = labels[y]
+    params = dict(hidden_size=16, learning_rate=0.01, epochs=60, random_state=0)
+    model = fit_quietly(ScratchMLPClassifier(**params), X, y_labels)
+    classes, codes = np.unique(y_labels, return_inverse=True)
+    by_code = fit_quietly(ScratchMLPClassifier(**params), X, codes)
+    np.testing.assert_array_equal(model.classes_, classes)
+    assert model.classes_.dtype == y_labels.dtype
+    assert max_weight_diff(model, by_code) == 0
+    predicted = model.predict(X)
+    assert predicted.dtype == y_labels.dtype
+    np.testing.assert_array_equal(predicted, classes[by_code.predict(X)])
+    np.testing.assert_array_equal(model.predict_proba(X), by_code.predict_proba(X))
+    assert model.predict_proba(X).shape == (len(X), len(classes))
+    assert model.score(X, y_labels) == by_code.score(X, codes)
+
+
+def test_predict_proba_is_a_distribution_strictly_inside_0_1(iris_raw):
+    X, y = iris_raw
+    params = dict(hidden_size=16, learning_rate=0.5, epochs=60, random_state=0)
+    model = fit_quietly(ScratchMLPClassifier(**params), X * 100, y)
+    proba = model.predict_proba(X * 100)
+    assert np.all((proba > 0) & (proba < 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-12)
+    assert np.isfinite(model.predict_log_proba(X * 100)).all()

@@ -2,25 +2,31 @@
 
 So an integer weight ``k`` is the same as ``k`` copies of the row (exactly, for full-batch
 training), a zero weight is the same as leaving the row out, scaling every weight changes
-nothing, and ``class_weight`` is one more factor in each sample's weight.
+nothing, and ``class_weight`` is one more factor in each sample's weight. Every check of the
+two parameters is here: what they compute, and which values are refused.
 """
 
+import math
 import warnings
 
 import numpy as np
 import pytest
-from _helpers import fit_quietly
+from _helpers import PROPERTY_SETTINGS, fit_quietly, property_data, snapshot
 from _sklearn_twin import fit_twins, max_weight_diff
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.datasets import load_diabetes, make_classification
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 
 
 @pytest.fixture(scope="module")
-def diabetes():
+def small_diabetes():
+    """The first 200 rows of diabetes, standardised features, targets divided by 100."""
     X, y = load_diabetes(return_X_y=True)
     return StandardScaler().fit_transform(X)[:200], y[:200] / 100
 
@@ -40,8 +46,8 @@ FULL_BATCH = {
 
 @pytest.mark.parametrize("solver", FULL_BATCH)
 @pytest.mark.parametrize("Estimator", [ScratchMLPClassifier, ScratchMLPRegressor])
-def test_integer_sample_weight_equals_repeated_rows(iris, diabetes, Estimator, solver):
-    X, y = iris if Estimator is ScratchMLPClassifier else diabetes
+def test_integer_sample_weight_equals_repeated_rows(iris, small_diabetes, Estimator, solver):
+    X, y = iris if Estimator is ScratchMLPClassifier else small_diabetes
     weights = _integer_weights(len(y))
     params = dict(hidden_size=6, alpha=1e-2, epochs=40, tol=0.0, random_state=0)
     params.update(FULL_BATCH[solver])
@@ -53,8 +59,8 @@ def test_integer_sample_weight_equals_repeated_rows(iris, diabetes, Estimator, s
     np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
 
 
-def test_poisson_integer_sample_weight_equals_repeated_rows(diabetes):
-    X, y = diabetes
+def test_poisson_integer_sample_weight_equals_repeated_rows(small_diabetes):
+    X, y = small_diabetes
     weights = _integer_weights(len(y), seed=1)
     params = dict(hidden_size=5, loss="poisson", solver="lbfgs", epochs=30, tol=0.0)
     weighted = fit_quietly(
@@ -112,8 +118,8 @@ def test_loss_is_the_weighted_mean(iris):
 
 
 @pytest.mark.parametrize("Estimator", [ScratchMLPClassifier, ScratchMLPRegressor])
-def test_weighted_minibatch_training_matches_sklearn(iris, diabetes, Estimator):
-    X, y = iris if Estimator is ScratchMLPClassifier else diabetes
+def test_weighted_minibatch_training_matches_sklearn(iris, small_diabetes, Estimator):
+    X, y = iris if Estimator is ScratchMLPClassifier else small_diabetes
     weights = np.random.RandomState(1).uniform(0.1, 4.0, len(y))
     est = Estimator(
         hidden_size=6, solver="sgd", learning_rate=0.02, batch_size=32, shuffle=False, alpha=0.01,
@@ -172,15 +178,32 @@ def test_balanced_class_weight_is_n_samples_over_n_classes_times_count(imbalance
 
 
 def test_balanced_class_weight_raises_minority_recall(imbalanced):
+    # the plain and the balanced fit, each against scikit-learn's MLP trained from the same
+    # weights, the balanced one with scikit-learn's own balanced sample weights; shuffle=False
+    # so that the two visit the same batches in every epoch (see _sklearn_twin)
     X, y = imbalanced
-    params = {**CLASS_PARAMS, "epochs": 60, "learning_rate": 0.02}
-    plain = fit_quietly(ScratchMLPClassifier(**params), X, y)
+    params = {**CLASS_PARAMS, "epochs": 60, "learning_rate": 0.02, "shuffle": False}
     balanced = fit_quietly(ScratchMLPClassifier(class_weight="balanced", **params), X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain, sk_plain, _ = fit_twins(ScratchMLPClassifier(**params), X, y)
+        balanced_weights = compute_sample_weight("balanced", y)
+        weighted, sk_balanced, _ = fit_twins(
+            ScratchMLPClassifier(**params), X, y, sample_weight=balanced_weights
+        )
+    assert max_weight_diff(balanced, weighted) < 1e-15
+    assert max_weight_diff(plain, sk_plain) < 1e-12
+    assert max_weight_diff(balanced, sk_balanced) < 1e-12
+    for ours, sk in [(plain, sk_plain), (balanced, sk_balanced)]:
+        np.testing.assert_array_equal(ours.predict(X), sk.predict(X))
 
     def minority_recall(clf):
         return np.mean(clf.predict(X[y == "c"]) == "c")
 
-    assert minority_recall(balanced) > minority_recall(plain)
+    # of the 25 samples of the rarest class, the plain networks find 19, the balanced ones 21
+    assert np.sum(y == "c") == 25
+    assert minority_recall(plain) == 19 / 25
+    assert minority_recall(balanced) == 21 / 25
 
 
 def test_partial_fit_sample_weight_and_class_weight(imbalanced):
@@ -217,7 +240,135 @@ def test_class_weight_in_a_chunk_that_lacks_a_weighted_class(imbalanced):
     assert max_weight_diff(by_class, by_sample) == 0
 
 
-def test_class_weight_for_a_class_that_does_not_occur_is_an_error(imbalanced):
+def test_class_weight_for_a_class_that_does_not_occur_is_an_error(imbalanced, iris):
     X, y = imbalanced
     with pytest.raises(ValueError, match=r"weights for \['z'\], which are not classes of y"):
         ScratchMLPClassifier(class_weight={"a": 1.0, "z": 2.0}).fit(X, y)
+    X, y = iris
+    with pytest.raises(ValueError, match=r"weights for \[5\], which are not classes of y"):
+        ScratchMLPClassifier(class_weight={5: 2.0}, epochs=1).fit(X, y)
+
+
+def test_balanced_class_weight_is_refused_in_partial_fit(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="class_weight='balanced' needs the class frequencies"):
+        ScratchMLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_class_weight_dict_with_multilabel_targets():
+    rng = np.random.RandomState(0)
+    X, Y = rng.standard_normal((40, 3)), (rng.uniform(size=(40, 3)) > 0.5).astype(int)
+    with pytest.raises(ValueError, match="for a multilabel indicator y use class_weight='bal"):
+        ScratchMLPClassifier(class_weight={0: 1.0, 1: 2.0}).fit(X, Y)
+    fit_quietly(ScratchMLPClassifier(class_weight="balanced", epochs=2), X, Y)
+
+
+def test_column_vector_y_with_dict_class_weight_fits_like_a_1d_y(iris):
+    X, y = iris
+    params = dict(hidden_size=3, epochs=5, class_weight={0: 3.0}, random_state=0)
+    flat = fit_quietly(ScratchMLPClassifier(**params), X, y)
+    with pytest.warns(DataConversionWarning):
+        column = fit_quietly(ScratchMLPClassifier(**params), X, y.reshape(-1, 1))
+    assert all(np.array_equal(a, b) for a, b in zip(flat.coefs_, column.coefs_))
+
+
+@pytest.mark.parametrize(
+    "class_weight",
+    [{0: -1.0}, {0: np.nan}, {0: np.inf}, {0: "heavy"}, {0: True}, {1: None}, {0: [1.0]}],
+    ids=["negative", "nan", "inf", "text", "bool", "none", "list"],
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_invalid_class_weight_values_are_refused(iris, class_weight, method):
+    X, y = iris
+    clf = ScratchMLPClassifier(hidden_size=3, epochs=2, class_weight=class_weight)
+    kwargs = {"classes": np.unique(y)} if method == "partial_fit" else {}
+    with pytest.raises(ValueError, match=r"class_weight\["):
+        getattr(clf, method)(X, y, **kwargs)
+    assert not hasattr(clf, "coefs_")
+
+
+_CLASS_WEIGHT_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.text(max_size=3),
+    st.none(),
+)
+
+
+def _valid_class_weight(value):
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and np.isfinite(value)
+        and value >= 0
+    )
+
+
+@PROPERTY_SETTINGS
+@given(weight=_CLASS_WEIGHT_VALUES, label=st.sampled_from([0, 1, 2]))
+def test_class_weight_is_accepted_exactly_when_finite_and_non_negative(weight, label):
+    X, y, _ = property_data(0)
+    clf = ScratchMLPClassifier(hidden_size=2, epochs=1, class_weight={label: weight})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if _valid_class_weight(weight) and math.isfinite(weight * int(np.sum(y == label))):
+            clf.fit(X, y)
+            assert np.isfinite(clf.predict_proba(X)).all()
+        elif _valid_class_weight(weight):  # valid, but the weights' total overflows
+            with pytest.raises(ValueError, match="sample weights sum to inf"):
+                clf.fit(X, y)
+        else:
+            with pytest.raises(ValueError, match=r"class_weight\["):
+                clf.fit(X, y)
+            assert not hasattr(clf, "coefs_")
+
+
+def test_class_weight_list_is_refused_in_partial_fit_of_a_fitted_model(iris):
+    X, y = iris
+    clf = ScratchMLPClassifier(hidden_size=3).partial_fit(X, y, classes=np.unique(y))
+    before = snapshot(clf)
+    clf.set_params(class_weight=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="'class_weight' parameter"):
+        clf.partial_fit(X, y)
+    clf.set_params(class_weight=None)
+    assert snapshot(clf) == before
+
+
+# ---------------------------------------------------------------------------- refused weights
+
+
+def test_bad_sample_weight(iris):
+    X, y = iris
+    cases = [
+        (-np.ones(len(y)), "Negative values"),
+        (np.zeros(len(y)), "at least one non-zero"),
+        (np.ones(3), r"sample_weight.shape == \(3,\), expected \(150,\)"),
+        (np.full(len(y), np.nan), "sample_weight contains NaN"),
+    ]
+    for weights, match in cases:
+        with pytest.raises(ValueError, match=match):
+            ScratchMLPClassifier(epochs=1).fit(X, y, sample_weight=weights)
+
+
+def test_sample_weights_summing_to_infinity_are_refused(iris):
+    X, y = iris
+    weights = np.full(len(y), 1e307)
+    with pytest.raises(ValueError, match="sample weights sum to inf"):
+        ScratchMLPClassifier(hidden_size=3).fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("exponent", [-200, 200, 1000])
+def test_huge_or_tiny_sample_weights_fit_as_their_ratios_say(iris, exponent):
+    # the loss is a weighted mean plus alpha / total_weight * |W|^2 / 2: weights and alpha
+    # multiplied by the same power of two describe the same model, bit for bit
+    X, y = iris
+    params = dict(hidden_size=3, epochs=5, random_state=0, class_weight={0: 3.0})
+    reference = fit_quietly(ScratchMLPClassifier(alpha=1e-3, **params), X, y)
+    weights = np.ldexp(np.ones(len(y)), exponent)
+    scaled = fit_quietly(
+        ScratchMLPClassifier(alpha=float(np.ldexp(1e-3, exponent)), **params),
+        X, y, sample_weight=weights,
+    )  # fmt: skip
+    assert scaled.loss_curve_ == reference.loss_curve_
+    assert all(np.array_equal(a, b) for a, b in zip(scaled.coefs_, reference.coefs_))
