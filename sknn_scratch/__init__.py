@@ -5,10 +5,11 @@
 
 from ._base import TrainingDivergedWarning
 from ._classifier import ScratchMLPClassifier
-from ._inspect import check_gradients, trace_step
+from ._gradient_check import check_gradients
 from ._monitor import LayerMonitor
 from ._onnx import register_onnx_converters, to_onnx
 from ._regressor import ScratchMLPRegressor
+from ._step_trace import trace_step
 from .core import TrainingDivergedError
 
 __version__ = "0.2.0"

@@ -169,11 +169,11 @@ class Batch:
 
     ``activations[i]`` is the output of layer ``i + 1`` (the last is the network's
     prediction), ``logits`` the output layer's input ``z``, ``pre_activations[i]`` hidden
-    layer ``i + 1``'s input ``z`` (kept only for the activations whose derivative needs it;
-    otherwise ``pre_activations`` is None) and ``deltas[i]`` the gradient of the loss with
-    respect to layer ``i + 1``'s input. With NumPy they start as the workspace's buffers and
-    are filled in place; with the functional kernels they start as None and receive new
-    arrays.
+    layer ``i + 1``'s input ``z`` (kept only for the activations whose derivative needs it,
+    or by a workspace asked to keep it; otherwise ``pre_activations`` is None) and
+    ``deltas[i]`` the gradient of the loss with respect to layer ``i + 1``'s input. With
+    NumPy they start as the workspace's buffers and are filled in place; with the functional
+    kernels they start as None and receive new arrays.
     """
 
     activations: list
@@ -190,12 +190,39 @@ class Workspace:
     ``pre_activations``, only for the few activations whose derivative needs it, keeps the
     hidden layers' ``z`` (see :meth:`pre_activation_rows`). The functional kernels of other
     array libraries allocate as they go: there, every buffer is None (``kernels.empty``).
+
+    Parameters
+    ----------
+    layer_sizes : tuple of int
+        Units per layer, input first.
+    n_rows : int
+        The largest batch.
+    dtype : dtype
+    with_deltas : bool, default=True
+        Whether the batches are for training (backpropagation's deltas and the L2 scratch
+        buffer) or for prediction only.
+    kernels : NumpyKernels or ArrayAPIKernels, default=NUMPY
+    keep_pre_activations : bool, default=False
+        Keep every hidden layer's ``z``, whatever the activation, to be read after the pass
+        (``sknn_scratch.trace_step`` shows it; ``check_gradients`` watches relu units cross
+        their kink). What the network computes does not change: derivatives read ``z`` or
+        ``a`` as they otherwise would. False, the default, is the training path: ``z`` is
+        kept only where a derivative needs it.
     """
 
-    def __init__(self, layer_sizes, n_rows, dtype, with_deltas=True, kernels=NUMPY):
+    def __init__(
+        self,
+        layer_sizes,
+        n_rows,
+        dtype,
+        with_deltas=True,
+        kernels=NUMPY,
+        keep_pre_activations=False,
+    ):
         self.n_hidden = len(layer_sizes) - 2
         self.n_rows, self.dtype = n_rows, dtype
         self.with_deltas = with_deltas
+        self.keep_pre_activations = keep_pre_activations
         self.kernels = k = kernels
         self.pre_activations = None  # allocated by pre_activation_rows, when first needed
         *hidden, n_outputs = layer_sizes[1:]
@@ -227,12 +254,15 @@ class Workspace:
         Most derivatives are written in terms of a layer's output ``a``, and the forward
         pass activates hidden layers in place, overwriting ``z``. The derivatives of the
         activations in :data:`.activations.DERIVATIVE_TAKES_Z` need ``z`` itself: for these
-        alone, and only in a workspace for training (``with_deltas``), this returns one
+        alone, and only in a workspace for training (``with_deltas``), or for every
+        activation in a workspace built with ``keep_pre_activations=True``, this returns one
         ``(n_rows, width)`` array per hidden layer (allocated on the first call), or a list
         of None for the functional kernels to fill. Otherwise it returns None, and nothing
         extra is allocated.
         """
-        if hidden_activation not in DERIVATIVE_TAKES_Z or not self.with_deltas:
+        if (
+            hidden_activation not in DERIVATIVE_TAKES_Z or not self.with_deltas
+        ) and not self.keep_pre_activations:
             return None
         k = self.kernels
         if self.pre_activations is None:
@@ -406,12 +436,17 @@ class Backpropagation:
         The largest batch.
     rng : numpy.random.RandomState, optional
         Source of the dropout masks.
+    keep_pre_activations : bool, default=False
+        Keep every hidden layer's ``z`` in the workspace's batches (see :class:`Workspace`),
+        for inspection; training leaves it False.
     """
 
-    def __init__(self, params, spec, n_rows, rng=None):
+    def __init__(self, params, spec, n_rows, rng=None, keep_pre_activations=False):
         k, dtype = params.kernels, params.flat.dtype
         self.params, self.spec = params, spec
-        self.workspace = Workspace(spec.layer_sizes, n_rows, dtype, kernels=k)
+        self.workspace = Workspace(
+            spec.layer_sizes, n_rows, dtype, kernels=k, keep_pre_activations=keep_pre_activations
+        )
         self.grads = params.zeros_like()
         self.dropout = None
         if spec.dropout > 0:  # the masks are drawn on the host
