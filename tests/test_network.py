@@ -50,6 +50,26 @@ def _loss_and_gradient(params, spec, X, Y, sample_weight):
 # ------------------------------------------------------------------ loss and gradient
 
 
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_keeping_every_hidden_z_changes_no_number(name):
+    # what check_gradients and trace_step ask for: every hidden layer's z, kept for display
+    rng = np.random.RandomState(0)
+    spec = _spec(name, loss="log_loss", output_activation="softmax")
+    params = initialize_parameters(spec.layer_sizes, "glorot", rng, name)
+    X, Y = rng.normal(size=(N_SAMPLES, N_FEATURES)), _targets("log_loss", "softmax", rng)
+    plain = Backpropagation(params, spec, N_SAMPLES)
+    keeping = Backpropagation(params, spec, N_SAMPLES, keep_pre_activations=True)
+    assert plain.loss_and_gradient(X, Y) == keeping.loss_and_gradient(X, Y)
+    assert plain.grads.flat.tobytes() == keeping.grads.flat.tobytes()
+    kept = keeping.workspace.batch(name, N_SAMPLES).pre_activations
+    a_prev = X
+    for i, z in enumerate(kept):  # z = a_prev @ W + b, layer by layer
+        expected = a_prev @ params.coefs[i] + params.intercepts[i]
+        np.testing.assert_allclose(z, expected, rtol=1e-12, atol=1e-14)
+        a_prev = keeping.workspace.activations[i]
+    assert len(kept) == len(spec.layer_sizes) - 2
+
+
 def test_integer_weights_give_the_gradient_of_repeated_rows():
     rng = np.random.RandomState(1)
     X = rng.normal(size=(N_SAMPLES, N_FEATURES))
