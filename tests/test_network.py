@@ -19,7 +19,7 @@ from sknn_scratch.core import (
 )
 from sknn_scratch.core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from sknn_scratch.core.losses import OUTPUT_ACTIVATIONS
-from sknn_scratch.core.network import Batch, forward, logit_bound
+from sknn_scratch.core.network import Batch, coarse_logit_bound, forward, logit_bound
 
 N_SAMPLES, N_FEATURES, N_OUTPUTS = 7, 3, 3  # test_activations.py uses these, _spec and _targets
 LOSS_OUTPUT_PAIRS = [(loss, out) for loss, outs in OUTPUT_ACTIVATIONS.items() for out in outs]
@@ -131,6 +131,10 @@ def test_logit_bound_bounds_every_layer(name):
         params.flat *= scale
         largest_z = max(np.abs(z).max() for z in _every_z(params, spec, X))
         assert largest_z <= logit_bound(params, spec, 2.0)
+        # the free bound from the largest parameter alone is looser, and still a bound
+        largest_parameter = float(np.abs(params.flat).max())
+        coarse = coarse_logit_bound(spec, 2.0, largest_parameter)
+        assert logit_bound(params, spec, 2.0) <= coarse
 
 
 @pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)

@@ -500,16 +500,37 @@ def logit_bound(params, spec, x_max) -> float:
     return largest_z if math.isfinite(largest_z) else math.inf
 
 
-def forward_is_finite(params, spec, X, x_max) -> bool:
+def coarse_logit_bound(spec, x_max, largest_parameter) -> float:
+    """An upper bound on ``|z|`` in every layer, from the largest ``|parameter|`` alone.
+
+    Each of a layer's ``fan_in`` weights and its bias is at most ``p = largest_parameter``,
+    so ``|z_j| <= max|a_prev| * fan_in * p + p``, and the activation bounds ``|a|`` as in
+    :func:`logit_bound`. Looser than that bound, but pure arithmetic on the layer sizes:
+    the check after each epoch finds ``p`` anyway, to know that every parameter is finite.
+    """
+    offset, cap = GROWTH_BOUNDS[spec.hidden_activation]
+    largest_input, largest_z = float(x_max), 0.0
+    for fan_in in spec.layer_sizes[:-1]:
+        z_bound = largest_input * fan_in * largest_parameter + largest_parameter
+        largest_z = max(largest_z, z_bound)
+        largest_input = min(z_bound + offset, cap)
+    return largest_z
+
+
+def forward_is_finite(params, spec, X, x_max, largest_parameter=None) -> bool:
     """Whether the forward pass on every row of ``X`` (``|X| <= x_max``) stays finite.
 
     Every layer counts, not only the outputs: a sigmoid turns an overflowed ``z`` back into
-    a finite 1, but such a network is broken (its gradients would be NaN). When
-    :func:`logit_bound` leaves a margin of 2 below the dtype's largest number, no sum can
-    overflow and the answer is yes without a forward pass; otherwise
-    :func:`predict_if_finite` runs it.
+    a finite 1, but such a network is broken (its gradients would be NaN). When a bound on
+    every layer's input leaves a margin of 2 below the dtype's largest number, no sum can
+    overflow and the answer is yes without a forward pass: first the free
+    :func:`coarse_logit_bound` (given the ``largest_parameter``), then :func:`logit_bound`;
+    otherwise :func:`predict_if_finite` runs the forward pass.
     """
     largest = float(params.kernels.xp.finfo(params.flat.dtype).max)
+    if largest_parameter is not None:
+        if coarse_logit_bound(spec, x_max, largest_parameter) < largest / 2:
+            return True
     if logit_bound(params, spec, x_max) < largest / 2:
         return True
     return predict_if_finite(params, spec, X) is not None

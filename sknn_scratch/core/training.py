@@ -252,11 +252,12 @@ def _what_diverged(loss, params, spec, X, x_max, optimizer=None):
     """
     if not math.isfinite(loss):
         return "loss"
-    if not params.kernels.all_finite(params.flat):
+    largest_parameter = params.kernels.max_abs(params.flat)  # finite iff every parameter is
+    if not math.isfinite(largest_parameter):
         return "parameters"
     if optimizer is not None and not optimizer.is_finite():
         return "optimizer's state (moments or velocity)"
-    if not forward_is_finite(params, spec, X, x_max):
+    if not forward_is_finite(params, spec, X, x_max, largest_parameter):
         return "network's values on the training data"
     return None
 
