@@ -21,10 +21,10 @@ details, and how a callback of your own stops training.
 # of those bars runs over the network's epochs.
 #
 # The bars need `rich <https://rich.readthedocs.io>`_, which the ``progress`` extra installs
-# (``pip install ".[progress]"`` from the source directory). In a terminal they are redrawn as training goes on; here the
-# output is captured, and shows the bars once, at the end. rich draws them as wide as the
-# terminal, and 80 columns without one: ``COLUMNS`` asks for a width that fits the nested
-# names.
+# (``pip install ".[progress]"`` from the source directory). In a terminal they are redrawn
+# as training goes on; here the output is captured, and shows the bars once, at the end.
+# rich draws them as wide as the terminal, and 80 columns without one: ``COLUMNS`` asks for
+# a width that fits the nested names.
 
 import os
 import warnings

@@ -2,8 +2,11 @@
 
 ORDER = [
     "plot_xor.py",
+    "plot_xor_playground.py",
+    "plot_gradient_check.py",
     "plot_activations.py",
     "plot_early_stopping.py",
+    "plot_network_health.py",
     "plot_callbacks.py",
     "plot_grid_search.py",
     "plot_successive_halving.py",
