@@ -202,7 +202,7 @@ class NumpyKernels:
     # ---------------------------------------------------------------- the network
     def matmul(self, a, b, out):
         """``out = a @ b`` for a dense or sparse ``a``."""
-        if sp.issparse(a):
+        if not isinstance(a, np.ndarray) and sp.issparse(a):
             out[...] = a @ b
             return out
         return np.matmul(a, b, out=out)
@@ -304,7 +304,8 @@ class NumpyKernels:
 
     def max_abs(self, array) -> float:
         """The largest ``|x|`` (0 for an empty array), without an ``|array|`` temporary."""
-        values = array.data if sp.issparse(array) else array
+        sparse = not isinstance(array, np.ndarray) and sp.issparse(array)
+        values = array.data if sparse else array
         if values.size == 0:
             return 0.0
         return max(float(values.max()), -float(values.min()))

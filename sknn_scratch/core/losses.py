@@ -148,7 +148,7 @@ class SquaredError(Loss):
 
     def per_sample(self, kernels, Y, logits, outputs):
         residual = Y - outputs
-        return kernels.xp.sum(residual * residual, axis=1) / Y.shape[1]
+        return kernels.row_sums(residual * residual) / Y.shape[1]
 
     def _from_residual(self, kernels, residual, outputs, n_outputs):
         # the loss's derivative 2 (p - y) / n_outputs, times the link's derivative: with a
@@ -168,7 +168,7 @@ class BinaryLogLoss(Loss):
     def per_sample(self, kernels, Y, logits, outputs):
         xp = kernels.xp
         softplus = xp.logaddexp(xp.zeros_like(logits), logits)
-        return xp.sum(softplus, axis=1) - kernels.row_dot(Y, logits)
+        return kernels.row_sums(softplus) - kernels.row_dot(Y, logits)
 
     def _from_residual(self, kernels, residual, outputs, n_outputs):
         return residual, 1.0  # the sigmoid's derivative cancels the loss's: p - y

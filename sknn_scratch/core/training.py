@@ -294,6 +294,9 @@ class _Batches:
         host permutation) or as they are (None)."""
         data, k = self.data, self.kernels
         X, Y, w = data.X, data.Y, data.sample_weight
+        if order is None and self.batch_size >= data.n_samples:  # one batch: the data itself
+            yield X, Y, w
+            return
         index = None if order is None else k.row_index(order)
         for start in range(0, data.n_samples, self.batch_size):
             stop = min(start + self.batch_size, data.n_samples)
