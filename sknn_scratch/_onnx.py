@@ -153,7 +153,8 @@ def register_onnx_converters() -> None:
     except ImportError as error:
         raise ImportError(
             "Exporting to ONNX needs onnx and skl2onnx (and onnxruntime to run the graph): "
-            'pip install "sknn-scratch[onnx]".'
+            "pip install onnx skl2onnx onnxruntime, or the package's onnx extra from its "
+            "source directory: pip install '.[onnx]'."
         ) from error
 
     from ._classifier import ScratchMLPClassifier

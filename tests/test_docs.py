@@ -29,7 +29,7 @@ def _package_modules():
 
 @pytest.mark.parametrize("module_name", _package_modules())
 def test_docstring_examples_run(module_name):
-    if module_name == "sknn_scratch.plot":
+    if module_name.startswith("sknn_scratch.plot"):
         matplotlib = pytest.importorskip("matplotlib")
         matplotlib.use("Agg")
     module = importlib.import_module(module_name)

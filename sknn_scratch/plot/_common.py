@@ -16,7 +16,7 @@ def _import_pyplot(caller: str):
     except ImportError as exc:
         raise ImportError(
             f"{caller} requires matplotlib, which is not installed. Install it with "
-            "`pip install matplotlib` (or `pip install sknn-scratch[docs]`)."
+            "`pip install matplotlib`."
         ) from exc
     return plt
 
