@@ -178,7 +178,7 @@ def test_to_onnx_without_skl2onnx_says_what_to_install(iris, monkeypatch):
     monkeypatch.setattr(_onnx, "_REGISTERED", [])
     X, y = iris
     model = ScratchMLPClassifier(hidden_size=4, epochs=2).fit(X, y)
-    with pytest.raises(ImportError, match=r"sknn-scratch\[onnx\]"):
+    with pytest.raises(ImportError, match=r"pip install onnx skl2onnx onnxruntime"):
         to_onnx(model, X[:2])
 
 
