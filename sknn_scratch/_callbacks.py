@@ -35,14 +35,12 @@ class EpochCallbacks(EpochHook):
     max_epochs : int
         The most sub-tasks the fit may open: its epochs, plus one for L-BFGS, which opens
         the next iteration's sub-task before SciPy decides whether to run it.
-    params : Parameters, optional
+    params : Parameters
         The parameters the call trains: one object throughout the call, whose values are
-        the network's at any hook. Without it the bridge learns the object at the end of
-        the first epoch, and knows the network an epoch starts from except at the first
-        epoch of a new network (see :meth:`network_at_start`).
+        the network's at any hook.
     """
 
-    def __init__(self, estimator, X, y, max_epochs, params=None):
+    def __init__(self, estimator, X, y, max_epochs, params):
         self.estimator, self.X, self.y = estimator, X, y
         self.params = params
         self.root = estimator._init_callback_context(max_subtasks=max_epochs)
@@ -50,7 +48,7 @@ class EpochCallbacks(EpochHook):
         self.epoch = None  # the open sub-task
 
     @classmethod
-    def for_fit(cls, estimator, X, y, max_epochs, params=None) -> "EpochCallbacks | None":
+    def for_fit(cls, estimator, X, y, max_epochs, params) -> "EpochCallbacks | None":
         """The bridge, or None when no callback listens (and then nothing is done at all)."""
         if not _has_callbacks(estimator):
             return None
@@ -62,28 +60,15 @@ class EpochCallbacks(EpochHook):
             estimator=self.estimator,
             X=self.X,
             y=self.y,
-            reconstruction_attributes=lambda: self.network_at_start(history),
+            reconstruction_attributes=self.network_at_start,
         )
 
-    def network_at_start(self, history) -> dict | None:
-        """The fitted attributes of the network the epoch after ``history`` starts from, or
-        None where the bridge cannot know them.
-
-        They are the parameters' values when the bridge holds the parameters (handed over,
-        or learnt at an earlier epoch's end: nothing has changed them since). Before that,
-        a call whose history has epochs continues the fitted network, which the estimator
-        keeps unchanged until the call ends (warm_start, partial_fit); a new network's
-        first epoch starts from weights that were drawn before the bridge was built.
-        """
-        if self.params is not None:
-            return _fitted_state(self.params)
-        if history.n_iter > 0:
-            estimator = self.estimator
-            return {"coefs_": list(estimator.coefs_), "intercepts_": list(estimator.intercepts_)}
-        return None
+    def network_at_start(self) -> dict:
+        """The fitted attributes of the network an epoch starts from: the parameters as
+        they are when it begins (copied only for a callback that asks)."""
+        return _fitted_state(self.params)
 
     def epoch_end(self, history, params, seconds) -> bool:
-        self.params = params  # the same object at every epoch of the call
         epoch, self.epoch = self.epoch, None
         return bool(
             epoch.call_on_fit_task_end(
