@@ -426,6 +426,15 @@ class BaseScratchMLP(
             dropout=float(self.dropout),
         )
 
+    def _starting_network(self, X, data, weight_scale, call, kernels):
+        """``(spec, rng, params)``: the network a call starts from (new, or the fitted one
+        continued) and the random state, past the initial weights' draws."""
+        hidden = _hidden_layer_sizes(self.hidden_size)
+        spec = self._network_spec((X.shape[1], *hidden, data.Y.shape[1]), weight_scale)
+        rng = check_random_state(self.random_state)
+        params = self._starting_parameters(spec, call.reset, rng, X.dtype, kernels)
+        return spec, rng, params
+
     def _starting_parameters(self, spec, reset, rng, dtype, kernels) -> Parameters:
         if reset:
             params = initialize_parameters(
@@ -456,10 +465,7 @@ class BaseScratchMLP(
         if not call.reset:
             self._check_continues_in_its_library(X, kernels, call.method)
         X, y, data, weight_scale = self._prepare_data(X, y, sample_weight, call, kernels)
-        hidden = _hidden_layer_sizes(self.hidden_size)
-        spec = self._network_spec((X.shape[1], *hidden, data.Y.shape[1]), weight_scale)
-        rng = check_random_state(self.random_state)
-        params = self._starting_parameters(spec, call.reset, rng, X.dtype, kernels)
+        spec, rng, params = self._starting_network(X, data, weight_scale, call, kernels)
         history = TrainingHistory() if call.reset else self._history.copy()
         history.call_start = history.n_iter
         history.validated = self.early_stopping and self.solver != "lbfgs"

@@ -12,9 +12,8 @@ import dataclasses
 
 import numpy as np
 from sklearn import config_context
-from sklearn.utils import check_random_state
 
-from ._base import BaseScratchMLP, _FitCall, _hidden_layer_sizes, _to_host
+from ._base import BaseScratchMLP, _FitCall, _to_host
 from .core import NUMPY, Backpropagation, Batch, NetworkSpec, Parameters
 
 
@@ -43,10 +42,7 @@ def _build_problem(estimator, X, y, sample_weight) -> _Problem:
         X, _, data, weight_scale = model._prepare_data(
             _to_host(X), _to_host(y), _to_host(sample_weight), call, NUMPY
         )
-    hidden = _hidden_layer_sizes(model.hidden_size)
-    spec = model._network_spec((X.shape[1], *hidden, data.Y.shape[1]), weight_scale)
-    rng = check_random_state(model.random_state)
-    params = model._starting_parameters(spec, call.reset, rng, X.dtype, NUMPY)
+    spec, rng, params = model._starting_network(X, data, weight_scale, call, NUMPY)
     return _Problem(model, call, data.X, data.Y, data.sample_weight, spec, params, rng, fitted)
 
 
