@@ -20,11 +20,12 @@ from sklearn.datasets import load_digits
 from sknn_scratch import ScratchMLPClassifier
 from sknn_scratch.core import fused
 from sknn_scratch.core import kernels as kernels_module
-from sknn_scratch.core.activations import relu_derivative_numpy
+from sknn_scratch.core.activations import relu_derivative_numpy, sigmoid_derivative
 from sknn_scratch.core.kernels import (
     NumpyKernels,
     add_bias_relu_numpy,
     add_scaled_numpy,
+    largest_abs_numpy,
 )
 from sknn_scratch.core.optimizers import SGD, Adam
 
@@ -105,6 +106,33 @@ def test_relu_kernels_are_bitwise_equal(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("order", ["C", "F"])  # hidden layers, and the output layer's buffers
+def test_sigmoid_derivative_is_bitwise_equal(dtype, order):
+    rng = np.random.default_rng(3)
+    a = np.asarray(rng.random((64, 33)), dtype=dtype, order=order)  # a sigmoid's outputs
+    a.flat[:3] = [0.0, 1.0, np.nan]
+    delta = np.asarray(_awkward(rng, (64, 33), dtype), order=order)
+    with np.errstate(all="ignore"):
+        expected = delta.copy(order="K")
+        sigmoid_derivative(a, expected)
+        fused.sigmoid_derivative(a, delta, dtype(1))
+    assert _same_bits(delta, expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_largest_abs_matches_numpy(dtype):
+    rng = np.random.default_rng(4)
+    values = (rng.standard_normal(1000) * 1e3).astype(dtype)
+    assert fused.largest_abs(values) == largest_abs_numpy(values) == np.abs(values).max()
+    assert fused.largest_abs(values[:0]) == largest_abs_numpy(values[:0]) == 0.0
+    for odd in (np.inf, -np.inf, np.nan):
+        spoilt = values.copy()
+        spoilt[500] = odd
+        both = [fused.largest_abs(spoilt), largest_abs_numpy(spoilt)]
+        np.testing.assert_array_equal(both, [abs(odd)] * 2)  # inf, or NaN for NaN
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_l2_gradient_kernel_is_bitwise_equal(dtype):
     rng = np.random.default_rng(2)
     grad, weights = _awkward(rng, 1000, dtype), _awkward(rng, 1000, dtype)
@@ -126,14 +154,15 @@ def test_l2_gradient_kernel_is_bitwise_equal(dtype):
     ],
     ids=["adam", "sgd-nesterov", "sgd-momentum"],
 )
-def test_fit_is_bitwise_equal_with_and_without_numba(monkeypatch, params, dtype):
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_fit_is_bitwise_equal_with_and_without_numba(monkeypatch, params, dtype, activation):
     X, y = load_digits(return_X_y=True)
     X = (X[:600] / 16).astype(dtype)
 
     def fit(kernels):
         monkeypatch.setattr(kernels_module, "NUMPY", kernels)  # what every NumPy fit uses
         model = ScratchMLPClassifier(
-            hidden_size=(32, 16), activation="relu", alpha=1e-3, batch_size=50, epochs=5,
+            hidden_size=(32, 16), activation=activation, alpha=1e-3, batch_size=50, epochs=5,
             random_state=0, **params,
         )  # fmt: skip
         return fit_quietly(model, X, y[:600])

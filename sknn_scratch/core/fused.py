@@ -91,6 +91,23 @@ def add_scaled(out, x, scale):
 
 
 @_compiled
+def largest_abs(values):
+    """The largest ``|x|`` of a 1-d array (0 if empty), or NaN as soon as one is NaN.
+
+    One pass, where NumPy's ``max`` and ``min`` make two: the training loop asks it of the
+    parameters and of the optimizer's state after every epoch, to know they are finite.
+    """
+    largest = 0.0
+    for i in range(values.shape[0]):
+        size = abs(values[i])
+        if size != size:
+            return size
+        if size > largest:
+            largest = size
+    return largest
+
+
+@_compiled
 def add_bias_relu(z, bias):
     """``z = max(z + bias, 0)`` in place, row by row: a relu layer's bias and activation.
 
@@ -108,3 +125,12 @@ def relu_derivative(a, delta):
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
             delta[i, j] *= a[i, j] > 0
+
+
+@_compiled
+def sigmoid_derivative(a, delta, one):
+    """``delta *= a * (1 - a)`` in place, as ``(delta * a) * (1 - a)``: the sigmoid's derivative
+    from its output ``a`` (``one`` is 1 in the arrays' dtype)."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            delta[i, j] = delta[i, j] * a[i, j] * (one - a[i, j])

@@ -68,6 +68,14 @@ def sgd_update_numpy(params, grad, velocity, learning_rate, momentum, nesterov):
         params += velocity
 
 
+def largest_abs_numpy(values):
+    """The largest ``|x|`` (0 if empty, NaN if any is NaN) in two passes, a max and a min
+    (:func:`.fused.largest_abs` in one)."""
+    if values.size == 0:
+        return 0.0
+    return max(float(values.max()), -float(values.min()))
+
+
 def adam_update_numpy(params, grad, m_scaled, v_scaled, beta_1, beta_2, eps_scaled, step_scale):
     """Adam's step in ten whole-array passes (:func:`.fused.adam_update` makes them in one)."""
     m_scaled *= beta_1
@@ -105,7 +113,10 @@ class NumpyKernels:
         self._sgd = fused.sgd_update if compiled else sgd_update_numpy
         self._adam = fused.adam_update if compiled else adam_update_numpy
         self._add_scaled = self._fused_add_scaled if compiled else add_scaled_numpy
+        self._largest_abs = fused.largest_abs if compiled else largest_abs_numpy
         self._derivatives = {**DERIVATIVES, "relu": self._relu_derivative}
+        if compiled:
+            self._derivatives["sigmoid"] = self._fused_sigmoid_derivative
         self._bias_and_activation_in_place = {"relu": self._add_bias_relu}
 
     def __repr__(self):
@@ -281,10 +292,19 @@ class NumpyKernels:
             ones.flags.writeable = False
         return np.matmul(ones[:n_rows], delta, out=out)
 
+    def add_scaled_scratch(self, n, dtype):
+        """The buffer :meth:`add_scaled` needs for vectors of ``n`` numbers: one for the
+        NumPy form's product, none for the compiled loop."""
+        return None if self.compiled else np.empty(n, dtype=dtype)
+
     def add_scaled(self, out, x, scale, scratch):
         """``out += x * scale`` in place: the L2 term's gradient."""
         self._add_scaled(out, x, out.dtype.type(scale), scratch)
         return out
+
+    @staticmethod
+    def _fused_sigmoid_derivative(a, delta):
+        fused.sigmoid_derivative(a, delta, delta.dtype.type(1))
 
     @staticmethod
     def _fused_add_scaled(out, x, scale, scratch):
@@ -300,15 +320,18 @@ class NumpyKernels:
         return math.isfinite(loss)
 
     def all_finite(self, array) -> bool:
+        if array.ndim == 1:  # the parameters and the optimizer's state, after every epoch
+            return math.isfinite(self._largest_abs(array))
         return bool(np.isfinite(array).all())
 
     def max_abs(self, array) -> float:
-        """The largest ``|x|`` (0 for an empty array), without an ``|array|`` temporary."""
+        """The largest ``|x|`` (0 for an empty array; NaN if any is NaN), without an
+        ``|array|`` temporary."""
         sparse = not isinstance(array, np.ndarray) and sp.issparse(array)
         values = array.data if sparse else array
-        if values.size == 0:
-            return 0.0
-        return max(float(values.max()), -float(values.min()))
+        if values.ndim == 1:
+            return float(self._largest_abs(values))
+        return largest_abs_numpy(values)
 
     def largest_abs_column_sum(self, W) -> float:
         return float(np.abs(W).sum(axis=0, dtype=np.float64).max(initial=0.0))
@@ -546,6 +569,9 @@ class ArrayAPIKernels:
 
     def column_sums(self, delta, out):
         return self.xp.sum(delta, axis=0)
+
+    def add_scaled_scratch(self, n, dtype):
+        return None
 
     def add_scaled(self, out, x, scale, scratch):
         return out + x * scale

@@ -148,7 +148,8 @@ class SquaredError(Loss):
 
     def per_sample(self, kernels, Y, logits, outputs):
         residual = Y - outputs
-        return kernels.row_sums(residual * residual) / Y.shape[1]
+        squares = kernels.multiply(residual, residual, out=residual)
+        return kernels.row_sums(squares) / Y.shape[1]
 
     def _from_residual(self, kernels, residual, outputs, n_outputs):
         # the loss's derivative 2 (p - y) / n_outputs, times the link's derivative: with a

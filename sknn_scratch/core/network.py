@@ -13,6 +13,7 @@ input, compiled loops), the code asks the parameters' kernels (:mod:`.kernels`);
 else is plain arithmetic that reads the same for all.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -186,7 +187,8 @@ class Workspace:
     """Reusable arrays for the forward and backward passes of batches of up to ``n_rows``.
 
     With NumPy it allocates every buffer a batch needs once (see :class:`Batch`);
-    ``weights_scratch`` (for the L2 gradient) spares the backward pass any allocation, and
+    ``weights_scratch`` (for the L2 gradient, where the kernels' form needs one) spares the
+    backward pass any allocation, and
     ``pre_activations``, only for the few activations whose derivative needs it, keeps the
     hidden layers' ``z`` (see :meth:`pre_activation_rows`). The functional kernels of other
     array libraries allocate as they go: there, every buffer is None (``kernels.empty``).
@@ -235,7 +237,7 @@ class Workspace:
             self.deltas = [k.empty((n_rows, w), dtype) for w in hidden]
             self.deltas.append(output_layer_array(n_rows, n_outputs, dtype, k))
             n_weights = int(np.dot(layer_sizes[:-1], layer_sizes[1:]))  # sum of n_in * n_out
-            self.weights_scratch = k.empty(n_weights, dtype)  # for the L2 gradient
+            self.weights_scratch = k.add_scaled_scratch(n_weights, dtype)  # the L2 gradient's
 
     def rows(self, n_rows):
         """The first ``n_rows`` rows of every array (for a last, shorter batch)."""
@@ -527,13 +529,20 @@ def forward_is_finite(params, spec, X, x_max, largest_parameter=None) -> bool:
     :func:`coarse_logit_bound` (given the ``largest_parameter``), then :func:`logit_bound`;
     otherwise :func:`predict_if_finite` runs the forward pass.
     """
-    largest = float(params.kernels.xp.finfo(params.flat.dtype).max)
+    largest = _largest_number(params.kernels.xp, params.flat.dtype)
     if largest_parameter is not None:
         if coarse_logit_bound(spec, x_max, largest_parameter) < largest / 2:
             return True
     if logit_bound(params, spec, x_max) < largest / 2:
         return True
     return predict_if_finite(params, spec, X) is not None
+
+
+@functools.cache
+def _largest_number(xp, dtype) -> float:
+    """The largest finite number of ``dtype`` (looked up once per dtype: the check after
+    every epoch asks for it)."""
+    return float(xp.finfo(dtype).max)
 
 
 def predict_if_finite(params, spec, X, return_logits=False):

@@ -126,10 +126,19 @@ class Optimizer:
 
     _state: tuple = ()
 
-    def state(self) -> dict:
-        """A copy of what this optimizer has learnt, for :meth:`restore`."""
-        snapshot = self.kernels.snapshot
-        return {name: snapshot(getattr(self, name)) for name in self._state}
+    def state(self, into=None) -> dict:
+        """A copy of what this optimizer has learnt, for :meth:`restore`.
+
+        ``into``, an earlier :meth:`state` of this optimizer, receives the copy (NumPy
+        copies into its arrays, so that saving the state every epoch allocates nothing).
+        """
+        k = self.kernels
+        if into is None:
+            return {name: k.snapshot(getattr(self, name)) for name in self._state}
+        for name in self._state:
+            value = getattr(self, name)
+            into[name] = k.assign(into[name], value) if hasattr(value, "shape") else value
+        return into
 
     def restore(self, state: dict) -> None:
         """Put back a :meth:`state` (NumPy copies the arrays into the existing ones)."""
@@ -240,6 +249,10 @@ class SGD(Optimizer):
             params, grad, self.velocity, self.learning_rate, self.momentum, self.nesterov
         )
         return params
+
+    def is_finite(self) -> bool:
+        # without momentum the velocity is neither read nor written: nothing to check
+        return self.momentum == 0 or super().is_finite()
 
 
 class Adam(Optimizer):

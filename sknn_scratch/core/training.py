@@ -435,7 +435,7 @@ def _run_epochs(epoch, history, plan, early, hooks) -> Ending:
         history.record(loss, epoch.n_samples, *scores)
         _judge_epoch(plan.stopping, history, scores[1], early, params)
         optimizer.learning_rate = plan.learning_rate(history)
-        if _asked_to_stop(hooks, history, params, time.perf_counter() - started):
+        if hooks and _asked_to_stop(hooks, history, params, time.perf_counter() - started):
             return Ending.STOPPED
         if plan.stopping.reached(history.no_improvement_count):
             if not _lower_rate_on_plateau(plan, history, optimizer):
@@ -511,7 +511,7 @@ class _EpochStart:
         # NumPy copies into the same buffer every epoch; the functional kernels keep a
         # reference, since they never modify an array
         self.flat = k.snapshot(flat) if self.flat is None else k.assign(self.flat, flat)
-        self.optimizer_state = self.optimizer.state()
+        self.optimizer_state = self.optimizer.state(into=self.optimizer_state)
 
     def restore(self):
         self.params.assign(self.flat)
