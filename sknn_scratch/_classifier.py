@@ -233,15 +233,35 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
                 "ScratchMLPRegressor."
             )
         if call.reset:
-            self._fit_label_binarizer(y, call.classes)
+            self._fit_label_binarizer(y, call.classes, y_type)
         elif call.chunk:
             self._check_known_labels(y)  # a chunk may hold a subset of the classes
         else:
             self._check_same_classes(y)
-        return self._label_binarizer.transform(y)
+        return self._indicator_columns(y)
 
-    def _fit_label_binarizer(self, y, classes):
-        multilabel = type_of_target(y) == "multilabel-indicator"
+    def _indicator_columns(self, y):
+        """The label binarizer's encoding of ``y``: a 0/1 column per class (one column, the
+        second class's, for binary targets).
+
+        Labels in a plain 1-d array are looked up among the sorted ``classes_`` directly,
+        which gives the binarizer's result without its repeated checks of the target (most
+        of a small fit's fixed cost); anything else goes through the binarizer.
+        """
+        binarizer, classes = self._label_binarizer, self.classes_
+        if binarizer.y_type_ == "multilabel-indicator" or y.ndim != 1 or y.dtype == object:
+            return binarizer.transform(y)
+        column = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+        if not np.array_equal(classes[column], y):  # an unknown label: the binarizer says so
+            return binarizer.transform(y)
+        if len(classes) == 2:
+            return column[:, np.newaxis]
+        indicators = np.zeros((len(y), len(classes)), dtype=column.dtype)
+        indicators[np.arange(len(y)), column] = 1
+        return indicators
+
+    def _fit_label_binarizer(self, y, classes, y_type):
+        multilabel = y_type == "multilabel-indicator"
         binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
         if len(binarizer.classes_) < 2:
             raise ValueError(
