@@ -335,6 +335,10 @@ class BaseScratchMLP(
         """The loss object (:mod:`.core.losses`), which owns the output layer's activation."""
         raise NotImplementedError
 
+    def _target_dtype(self, X_dtype, kernels):
+        """The dtype the encoded targets are kept in during a fit: the network's."""
+        return kernels.host_dtype(X_dtype)
+
     def _score_outputs(self, y_true, outputs, sample_weight) -> float:
         """Accuracy or R² of the network's ``outputs`` (for early stopping)."""
         raise NotImplementedError
@@ -574,7 +578,7 @@ class BaseScratchMLP(
             # a network keeps the dtype it was initialised in (and its optimizer's state)
             X = kernels.astype(X, self.coefs_[0].dtype)
         Y = self._encode_y(y, call)
-        Y = Y.astype(kernels.host_dtype(X.dtype), copy=False)
+        Y = Y.astype(self._target_dtype(X.dtype, kernels), copy=False)
         sample_weight, weight_scale = self._combined_sample_weight(
             X, y, sample_weight, call, kernels
         )
@@ -666,7 +670,10 @@ class BaseScratchMLP(
             return self._score_outputs(y_val, kernels.to_numpy(outputs), w_val)
 
         held = parts[1]
-        return parts[0], Validation(held.X, held.Y, held.sample_weight, score)
+        Y_val = held.Y  # in the network's dtype, as the validation loss needs them
+        if Y_val.dtype != held.X.dtype:  # a classifier's compact targets
+            Y_val = kernels.astype(Y_val, held.X.dtype)
+        return parts[0], Validation(held.X, Y_val, held.sample_weight, score)
 
     def _set_fitted_attributes(self, params, spec, history, optimizer):
         """The one place a fit sets its state; everything else is derived from it."""

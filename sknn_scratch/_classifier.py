@@ -260,6 +260,11 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         indicators[np.arange(len(y)), column] = 1
         return indicators
 
+    def _target_dtype(self, X_dtype, kernels):
+        """0/1 indicator columns are kept as bytes with NumPy, an eighth of float64's memory
+        (each batch gets them in the network's dtype, see :class:`.core.TrainingData`)."""
+        return np.uint8 if kernels.in_place else super()._target_dtype(X_dtype, kernels)
+
     def _fit_label_binarizer(self, y, classes, y_type):
         multilabel = y_type == "multilabel-indicator"
         binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)

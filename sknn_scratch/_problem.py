@@ -43,7 +43,8 @@ def _build_problem(estimator, X, y, sample_weight) -> _Problem:
             _to_host(X), _to_host(y), _to_host(sample_weight), call, NUMPY
         )
     spec, rng, params = model._starting_network(X, data, weight_scale, call, NUMPY)
-    return _Problem(model, call, data.X, data.Y, data.sample_weight, spec, params, rng, fitted)
+    Y = data.Y.astype(params.flat.dtype)  # a classifier's are kept compact (uint8) in a fit
+    return _Problem(model, call, data.X, Y, data.sample_weight, spec, params, rng, fitted)
 
 
 def _working_copy(estimator) -> BaseScratchMLP:

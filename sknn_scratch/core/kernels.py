@@ -158,13 +158,15 @@ class NumpyKernels:
         """A buffer to compute into, allocated once and reused."""
         return np.empty(shape, dtype=dtype, order=order)
 
-    def row_buffer(self, array, n_rows):
-        """A buffer for ``n_rows`` rows of the dense ``array``, in the same memory order (None
-        for a sparse matrix, whose rows are gathered into a new matrix)."""
+    def row_buffer(self, array, n_rows, dtype=None):
+        """A buffer for ``n_rows`` rows of the dense ``array``, in the same memory order and
+        in ``dtype`` (the array's by default); None for a sparse matrix, whose rows are
+        gathered into a new matrix."""
         if sp.issparse(array):
             return None
         order = "F" if _column_major(array) else "C"
-        return np.empty((n_rows, array.shape[1]), dtype=array.dtype, order=order)
+        dtype = array.dtype if dtype is None else dtype
+        return np.empty((n_rows, array.shape[1]), dtype=dtype, order=order)
 
     def rows_of(self, buffer, start, stop):
         """Rows ``start:stop`` of a buffer (all of it without a copy, when that is all)."""
@@ -363,7 +365,9 @@ class NumpyKernels:
         if sp.issparse(array):
             return array[index]
         out = out[: len(index)]
-        if _column_major(array):
+        if out.dtype != array.dtype:  # compact 0/1 targets, converted to the network's dtype
+            np.copyto(out, np.take(array, index, axis=0, mode="clip"))
+        elif _column_major(array):
             np.take(array.T, index, axis=1, out=out.T, mode="clip")
         else:
             np.take(array, index, axis=0, out=out, mode="clip")
@@ -489,7 +493,7 @@ class ArrayAPIKernels:
     def empty(self, shape, dtype, order="C"):
         return None
 
-    def row_buffer(self, array, n_rows):
+    def row_buffer(self, array, n_rows, dtype=None):
         return None
 
     def rows_of(self, buffer, start, stop):

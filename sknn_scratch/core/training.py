@@ -82,7 +82,12 @@ class TrainingHistory:
 
 @dataclass
 class TrainingData:
-    """The samples an epoch visits: inputs, encoded targets and (optional) weights."""
+    """The samples an epoch visits: inputs, encoded targets and (optional) weights.
+
+    The targets are in the network's dtype, or, for a classifier's 0/1 indicator columns
+    with NumPy, kept as ``uint8`` (an eighth of the memory of float64): each batch then gets
+    its rows in the network's dtype (see :class:`_Batches`).
+    """
 
     X: object
     Y: object
@@ -279,15 +284,31 @@ def _aligned(array):
     return array if array.flags.aligned else np.require(array, requirements="A")
 
 
-class _Batches:
-    """The batches of an epoch: rows gathered into reusable buffers (NumPy) or new arrays."""
+def _shuffled_rows(rng, n_samples):
+    """``rng.permutation(n_samples)``, the same order drawn the same way, in 32-bit integers
+    where they suffice (half the memory of the 64-bit ones)."""
+    dtype = np.int32 if n_samples <= np.iinfo(np.int32).max else np.int64
+    order = np.arange(n_samples, dtype=dtype)
+    rng.shuffle(order)
+    return order
 
-    def __init__(self, data, batch_size, kernels):
+
+class _Batches:
+    """The batches of an epoch: rows gathered into reusable buffers (NumPy) or new arrays.
+
+    Every batch's targets are in the network's ``dtype``: compact targets (see
+    :class:`TrainingData`) are converted as their rows are gathered, or once for a full batch.
+    """
+
+    def __init__(self, data, batch_size, kernels, dtype):
         self.data, self.batch_size, self.kernels = data, batch_size, kernels
         self.x_buffer = self.y_buffer = None
-        if batch_size < data.n_samples:  # a full batch is the data itself
+        self.compact_targets = data.Y.dtype != dtype
+        if batch_size < data.n_samples:
             self.x_buffer = kernels.row_buffer(data.X, batch_size)
-            self.y_buffer = kernels.row_buffer(data.Y, batch_size)
+            self.y_buffer = kernels.row_buffer(data.Y, batch_size, dtype)
+        elif self.compact_targets:  # a full batch is the data itself, its targets converted
+            self.data = TrainingData(data.X, kernels.astype(data.Y, dtype), data.sample_weight)
 
     def __call__(self, order):
         """``(X, Y, sample_weight)`` of each batch, visiting the samples in ``order`` (a
@@ -297,6 +318,8 @@ class _Batches:
         if order is None and self.batch_size >= data.n_samples:  # one batch: the data itself
             yield X, Y, w
             return
+        if order is None and self.compact_targets:  # gathered, to convert the targets
+            order = np.arange(data.n_samples)
         index = None if order is None else k.row_index(order)
         for start in range(0, data.n_samples, self.batch_size):
             stop = min(start + self.batch_size, data.n_samples)
@@ -340,7 +363,7 @@ class _StochasticEpoch:
         batch_size = min(plan.batch_size, n_samples)
         self.backprop = Backpropagation(params, spec, batch_size, plan.rng)
         self.optimizer = optimizer
-        self.batches = _Batches(self.data, batch_size, k)
+        self.batches = _Batches(self.data, batch_size, k, params.flat.dtype)
         self.shuffle = plan.shuffle and batch_size < n_samples
         self.rng = plan.rng
         self.start = _EpochStart(params, optimizer)
@@ -352,7 +375,7 @@ class _StochasticEpoch:
         score)`` (Nones without early stopping). A diverging epoch is undone, and raises
         :class:`TrainingDivergedError`."""
         params, spec, n_samples = self.backprop.params, self.backprop.spec, self.n_samples
-        order = self.rng.permutation(n_samples) if self.shuffle else None
+        order = _shuffled_rows(self.rng, n_samples) if self.shuffle else None
         loss_sum = _descend(self.backprop, self.optimizer, self.batches(order))
         what = _what_diverged(loss_sum, params, spec, self.data.X, self.x_max, self.optimizer)
         scores = (None, None)
@@ -572,9 +595,11 @@ def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=
     start_flat = k.snapshot(params.flat)
     curve_length = len(history.loss_curve)
 
+    Y = data.Y if data.Y.dtype == dtype else k.astype(data.Y, dtype)  # compact targets
+
     def loss_and_flat_gradient(flat):
         params.assign(k.asarray(flat, dtype))
-        loss = backprop.loss_and_gradient(data.X, data.Y, data.sample_weight)
+        loss = backprop.loss_and_gradient(data.X, Y, data.sample_weight)
         return float(loss), k.to_numpy(backprop.grads.flat).astype(np.float64)
 
     iterations = _LbfgsIterations(params, history, hooks, verbose)
