@@ -70,6 +70,38 @@ def test_keeping_every_hidden_z_changes_no_number(name):
     assert len(kept) == len(spec.layer_sizes) - 2
 
 
+@pytest.mark.parametrize("name", ["relu", "gelu", "sigmoid"])
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_deltas_written_over_spent_outputs_change_no_number(name, dropout):
+    # a training workspace computes a hidden layer's delta over the outputs of the layer
+    # above when they are at least as wide; a workspace keeping every z for display does not
+    rng = np.random.RandomState(3)
+    hidden = (6, 6, 4, 5)  # deltas 0 and 2 reuse the outputs above; 1 and 3 cannot
+    spec = NetworkSpec(
+        (N_FEATURES, *hidden, N_OUTPUTS), name, make_loss("log_loss", "softmax"), 0.1, dropout
+    )
+    params = initialize_parameters(spec.layer_sizes, "glorot", rng, name)
+    X, Y = rng.normal(size=(N_SAMPLES, N_FEATURES)), _targets("log_loss", "softmax", rng)
+    training = Backpropagation(params, spec, N_SAMPLES, np.random.RandomState(0))
+    keeping = Backpropagation(
+        params, spec, N_SAMPLES, np.random.RandomState(0), keep_pre_activations=True
+    )
+    shared = [
+        np.shares_memory(delta, above)
+        for delta, above in zip(training.workspace.deltas, training.workspace.activations[1:])
+    ]
+    assert shared == [True, False, True, False]
+    assert not any(
+        np.shares_memory(delta, above)
+        for delta, above in zip(keeping.workspace.deltas, keeping.workspace.activations[1:])
+    )
+    for n_rows in (N_SAMPLES, N_SAMPLES - 2):  # a full batch, and a last, shorter one
+        assert training.loss_and_gradient(X[:n_rows], Y[:n_rows]) == keeping.loss_and_gradient(
+            X[:n_rows], Y[:n_rows]
+        )
+        assert training.grads.flat.tobytes() == keeping.grads.flat.tobytes()
+
+
 def test_integer_weights_give_the_gradient_of_repeated_rows():
     rng = np.random.RandomState(1)
     X = rng.normal(size=(N_SAMPLES, N_FEATURES))

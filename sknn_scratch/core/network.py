@@ -172,7 +172,9 @@ class Batch:
     prediction), ``logits`` the output layer's input ``z``, ``pre_activations[i]`` hidden
     layer ``i + 1``'s input ``z`` (kept only for the activations whose derivative needs it,
     or by a workspace asked to keep it; otherwise ``pre_activations`` is None) and
-    ``deltas[i]`` the gradient of the loss with respect to layer ``i + 1``'s input. With
+    ``deltas[i]`` the gradient of the loss with respect to layer ``i + 1``'s input (in
+    training, possibly written over the outputs of the layer above once the backward pass is
+    done with them, see :meth:`Workspace._hidden_delta_buffer`). With
     NumPy they start as the workspace's buffers and are filled in place; with the functional
     kernels they start as None and receive new arrays.
     """
@@ -234,10 +236,28 @@ class Workspace:
         self.logits = output_layer_array(n_rows, n_outputs, dtype, k)
         self.deltas, self.weights_scratch = [], None
         if with_deltas:
-            self.deltas = [k.empty((n_rows, w), dtype) for w in hidden]
+            self.deltas = [self._hidden_delta_buffer(h) for h in range(len(hidden))]
             self.deltas.append(output_layer_array(n_rows, n_outputs, dtype, k))
             n_weights = int(np.dot(layer_sizes[:-1], layer_sizes[1:]))  # sum of n_in * n_out
             self.weights_scratch = k.add_scaled_scratch(n_weights, dtype)  # the L2 gradient's
+
+    def _hidden_delta_buffer(self, h):
+        """Where the backward pass computes hidden layer ``h``'s delta.
+
+        :func:`backward` is done with the outputs of the layer above (``activations[h +
+        1]``) before it computes this delta: they fed the weight gradient of the layer
+        above them, and the derivative of their own delta, which come first. So in a
+        training workspace (NumPy, and ``z`` not kept for display) the delta is written over
+        them, when they are at least as wide, and a network with several hidden layers needs
+        one buffer less. Otherwise the delta gets a buffer of its own.
+        """
+        k, n_rows, widths = self.kernels, self.n_rows, self.hidden_widths
+        width = widths[h]
+        reuse = k.in_place and not self.keep_pre_activations
+        if reuse and h + 1 < len(widths) and widths[h + 1] >= width:
+            above = self.activations[h + 1].reshape(-1)  # its storage, viewed afresh
+            return above[: n_rows * width].reshape(n_rows, width)
+        return k.empty((n_rows, width), self.dtype)
 
     def rows(self, n_rows):
         """The first ``n_rows`` rows of every array (for a last, shorter batch)."""
