@@ -266,6 +266,10 @@ class NumpyKernels:
     def clip(self, a, low, high):
         return np.clip(a, low, high, out=a)
 
+    def softplus(self, z):
+        """``log(1 + exp(z))`` without overflow: ``logaddexp(0, z)``."""
+        return np.logaddexp(0, z)
+
     def row_dot(self, a, b):
         """``sum_k a_k b_k`` for each row, with no temporary product."""
         return np.einsum("ij,ij->i", a, b)
@@ -558,6 +562,10 @@ class ArrayAPIKernels:
 
     def clip(self, a, low, high):
         return self.xp.clip(a, min=low, max=high)
+
+    def softplus(self, z):
+        xp = self.xp
+        return xp.logaddexp(xp.zeros_like(z), z)
 
     def row_dot(self, a, b):
         return self.xp.sum(a * b, axis=1)

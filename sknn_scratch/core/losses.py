@@ -167,9 +167,7 @@ class BinaryLogLoss(Loss):
     name, links = "log_loss", ("sigmoid",)
 
     def per_sample(self, kernels, Y, logits, outputs):
-        xp = kernels.xp
-        softplus = xp.logaddexp(xp.zeros_like(logits), logits)
-        return kernels.row_sums(softplus) - kernels.row_dot(Y, logits)
+        return kernels.row_sums(kernels.softplus(logits)) - kernels.row_dot(Y, logits)
 
     def _from_residual(self, kernels, residual, outputs, n_outputs):
         return residual, 1.0  # the sigmoid's derivative cancels the loss's: p - y
