@@ -32,7 +32,7 @@ environment.
 
 Usage::
 
-    python benchmarks/scaling.py                  # ~3 min -> results/scaling.{md,png}
+    python benchmarks/scaling.py                  # ~2.5 min -> results/scaling.{md,png}
     python benchmarks/scaling.py --quick          # seconds, tiny sizes -> results/scaling_quick.*
     python benchmarks/scaling.py --threads 2 --out scaling_threads2
     python benchmarks/scaling.py --replot scaling # redraw results/scaling.png from scaling.md

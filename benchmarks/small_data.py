@@ -11,6 +11,8 @@
    100 relu units, adam, batches of 200, 100 epochs (``tol=0``, so every epoch runs), ours
    against scikit-learn's ``MLPClassifier`` with the same settings; a batch of 200 rows is
    small enough that the fixed cost of each NumPy call, not arithmetic, takes most of it.
+   The *floor* is the time of the matrix products alone on arrays of the same shapes
+   (``throughput.py``'s floor).
 3. ``GridSearchCV`` (3-fold, 8 candidates) on scikit-learn's digits with our MLP and with
    scikit-learn's, same grid, same epochs.
 
@@ -27,6 +29,7 @@ Usage::
 import argparse
 import contextlib
 import io
+import itertools
 import shlex
 import statistics
 import sys
@@ -219,13 +222,36 @@ def small_fit(estimator, X, y):
         return estimator.fit(X, y)
 
 
+def product_floor(layer_sizes, n_samples, batch_size, epochs, seed=0):
+    """The matrix products alone of ``epochs`` epochs of mini-batches (per batch: one forward
+    product per layer, one weight-gradient product per layer, one delta product per layer
+    but the first), on arrays of the network's shapes: what no implementation calling the
+    same BLAS can go below (``throughput.py``'s floor, for these shapes)."""
+    rng = np.random.default_rng(seed)
+    acts = [rng.standard_normal((batch_size, n)) for n in layer_sizes]
+    deltas = [np.empty_like(a) for a in acts]
+    deltas[-1][...] = acts[-1]
+    weights = [rng.standard_normal((i, o)) for i, o in itertools.pairwise(layer_sizes)]
+    grads = [np.empty_like(w) for w in weights]
+    batch_rows = [min(batch_size, n_samples - s) for s in range(0, n_samples, batch_size)]
+    for _epoch in range(epochs):
+        for rows in batch_rows:
+            for i, w in enumerate(weights):
+                np.matmul(acts[i][:rows], w, out=acts[i + 1][:rows])
+            for i in range(len(weights) - 1, -1, -1):
+                np.matmul(acts[i][:rows].T, deltas[i + 1][:rows], out=grads[i])
+                if i > 0:
+                    np.matmul(deltas[i + 1][:rows], weights[i].T, out=deltas[i][:rows])
+
+
 def small_data_table(rounds):
     """One hidden layer of 10 or 100 relu units, adam, batches of 200, 100 epochs (every
-    epoch runs: tol=0), on standardised digits and breast cancer, ours against sklearn's."""
+    epoch runs: tol=0), on standardised digits and breast cancer, ours against sklearn's,
+    and the floor: the time of the matrix products alone."""
     lines = [
-        "| data set | samples x features | hidden | batches per epoch | ours | sklearn "
+        "| data set | samples x features | hidden | batches per epoch | floor | ours | sklearn "
         "| speed-up vs sklearn | ours train acc. | sklearn train acc. |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, load in SMALL_SETS.items():
         X, y = load(return_X_y=True)
@@ -241,14 +267,18 @@ def small_data_table(rounds):
                 learning_rate_init=1e-3, max_iter=SMALL_EPOCHS,
                 n_iter_no_change=SMALL_EPOCHS + 1, **common,
             )  # fmt: skip
+            n_outputs = 1 if len(np.unique(y)) == 2 else len(np.unique(y))
+            sizes = (X.shape[1], width, n_outputs)
             runs = {
                 "ours": lambda est=ours, X=X, y=y: small_fit(est, X, y),
                 "sklearn": lambda est=theirs, X=X, y=y: small_fit(est, X, y),
+                "floor": lambda s=sizes, n=X.shape[0]: product_floor(s, n, 200, SMALL_EPOCHS),
             }
             times, fitted = interleaved(runs, rounds)
             n_batches = -(-X.shape[0] // 200)
             lines.append(
                 f"| {name} | {X.shape[0]} x {X.shape[1]} | ({width},) | {n_batches} "
+                f"| {times['floor'] * 1e3:.1f} ms "
                 f"| {times['ours'] * 1e3:.1f} ms | {times['sklearn'] * 1e3:.1f} ms "
                 f"| **{times['sklearn'] / times['ours']:.2f}x** "
                 f"| {fitted['ours'].score(X, y):.3f} | {fitted['sklearn'].score(X, y):.3f} |"

@@ -107,6 +107,40 @@ def test_published_figures_are_those_of_the_results_files():
     assert f"peak memory {predict[0][6]} MB in float64, {predict[1][6]} MB in float32" in index
     assert f"{predict[0][5]} and {predict[1][5]} as fast" in " ".join(index.split())
     assert f"in {total_ratio} of its total fit time" in " ".join(index.split())
+    memory = _table(throughput, "Headline network: accuracy and peak memory")  # MB in [8], [9]
+    ours, theirs = [row[8] for row in memory], [row[9] for row in memory]
+    flat_index = " ".join(index.split())
+    assert f"a peak of {ours[0]} MB in float64 and {ours[1]} MB in float32" in flat_index
+    assert f"{theirs[0]} MB in float64 and {theirs[1]} MB in float32 for the same" in flat_index
+    grid_memory = _table(throughput, "Grid of configurations: accuracy and peak memory")
+    assert all(float(row[8]) <= float(row[9]) for row in grid_memory)  # "at most scikit-learn's"
+
+
+def test_changelog_figures_are_those_of_the_results_files():
+    results = DOCS.parent / "benchmarks" / "results"
+    changelog = " ".join((DOCS / "changelog.rst").read_text(encoding="utf-8").split())
+    throughput = (results / "throughput.md").read_text(encoding="utf-8")
+    floor = _table(throughput, "Headline network: speed-up and % of floor")  # % in [5], [6]
+    assert f"take {floor[0][5]} (float64) and {floor[1][5]} (float32)" in changelog
+    assert f"{floor[0][6]} and {floor[1][6]} without" in changelog
+    memory = _table(throughput, "Headline network: accuracy and peak memory")
+    assert f"{memory[0][8]} MB against {memory[0][9]} MB (float64)" in changelog
+    assert f"{memory[1][8]} MB against {memory[1][9]} MB (float32)" in changelog
+    small = (results / "small_data.md").read_text(encoding="utf-8")
+    xor = _table(small, "The tutorial's XOR: 4 samples, 10 000 full-batch epochs (5 rounds)")
+    assert f"takes {xor[1][3]} times the time of the tutorial's own code" in changelog
+    speedups = [
+        float(row[7].rstrip("x"))
+        for row in _table(
+            small,
+            "Digits and breast cancer: one hidden layer, adam, batches of 200, 100 epochs "
+            "(5 rounds)",
+        )
+    ]
+    assert f"{min(speedups):.1f} to {max(speedups):.1f} times as fast" in changelog
+    alignment = (results / "alignment.md").read_text(encoding="utf-8")
+    ratio = re.search(r"\| misaligned \| [\d,.]+ µs \| \*\*(\d+)\*\*", alignment).group(1)
+    assert f"which took {ratio} times as long" in changelog
 
 
 def test_results_files_on_the_performance_page_fit_it():
