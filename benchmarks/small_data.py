@@ -1,12 +1,12 @@
-# ruff: noqa: NPY002, F841, RUF059 -- the tutorial's code is kept as the tutorial wrote it
 """Small data, where per-batch and per-fit overhead decides: XOR, small sets, a grid search.
 
 1. The tutorial's XOR run (4 samples, 10 000 full-batch epochs) three ways: the tutorial's own
-   code (*Implementing a Neural Network from Scratch in Python*, steps 2 to 9, copied below,
-   printing into a buffer), our ``ScratchMLPClassifier`` with the parameters that reproduce
-   the tutorial's numbers (those of ``examples/xor.py``), and scikit-learn's
-   ``MLPClassifier`` with the closest settings (full batch, plain SGD, sigmoid hidden units;
-   its log-loss output is not the tutorial's, so only its time is comparable).
+   code (*Implementing a Neural Network from Scratch in Python*, steps 2 to 9, as
+   ``tests/_tutorial.py`` copies it, printing into a buffer), our ``ScratchMLPClassifier``
+   with the parameters that reproduce the tutorial's numbers (those of ``examples/xor.py``),
+   and scikit-learn's ``MLPClassifier`` with the closest settings (full batch, plain SGD,
+   sigmoid hidden units; its log-loss output is not the tutorial's, so only its time is
+   comparable).
 2. Digits (1797 x 64) and breast cancer (569 x 30), standardised: one hidden layer of 10 or
    100 relu units, adam, batches of 200, 100 epochs (``tol=0``, so every epoch runs), ours
    against scikit-learn's ``MLPClassifier`` with the same settings; a batch of 200 rows is
@@ -46,88 +46,11 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _environment import header, load_average, publish
+from _tutorial import predict, train_network  # the tutorial's code, as it is printed
 
 from sknn_scratch import ScratchMLPClassifier
-
-# ---------------------------------------------------------------------- the tutorial's code
-# Copied from the tutorial (steps 2 to 9) as the reference to beat; only the driver is ours.
-
-
-def initialize_network(input_size, hidden_size, output_size):
-    np.random.seed(42)  # For reproducibility
-    network = {
-        "W1": np.random.randn(input_size, hidden_size),
-        "b1": np.zeros((1, hidden_size)),
-        "W2": np.random.randn(hidden_size, output_size),
-        "b2": np.zeros((1, output_size)),
-    }
-    return network
-
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-def sigmoid_derivative(x):
-    return x * (1 - x)
-
-
-def forward_propagation(network, X):
-    W1, b1 = network["W1"], network["b1"]
-    W2, b2 = network["W2"], network["b2"]
-    z1 = np.dot(X, W1) + b1
-    a1 = sigmoid(z1)
-    z2 = np.dot(a1, W2) + b2
-    a2 = sigmoid(z2)
-    cache = (z1, a1, z2, a2)
-    return a2, cache
-
-
-def compute_loss(y_true, y_pred):
-    return np.mean((y_true - y_pred) ** 2)
-
-
-def backward_propagation(network, cache, X, y):
-    W1, b1 = network["W1"], network["b1"]
-    W2, b2 = network["W2"], network["b2"]
-    z1, a1, z2, a2 = cache
-    output_error = y - a2
-    output_delta = output_error * sigmoid_derivative(a2)
-    hidden_error = np.dot(output_delta, W2.T)
-    hidden_delta = hidden_error * sigmoid_derivative(a1)
-    dW2 = np.dot(a1.T, output_delta)
-    db2 = np.sum(output_delta, axis=0, keepdims=True)
-    dW1 = np.dot(X.T, hidden_delta)
-    db1 = np.sum(hidden_delta, axis=0, keepdims=True)
-    gradients = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
-    return gradients
-
-
-def update_parameters(network, gradients, learning_rate):
-    network["W1"] += learning_rate * gradients["dW1"]
-    network["b1"] += learning_rate * gradients["db1"]
-    network["W2"] += learning_rate * gradients["dW2"]
-    network["b2"] += learning_rate * gradients["db2"]
-    return network
-
-
-def train_network(X, y, input_size, hidden_size, output_size, epochs, learning_rate):
-    network = initialize_network(input_size, hidden_size, output_size)
-    for epoch in range(epochs):
-        y_pred, cache = forward_propagation(network, X)
-        loss = compute_loss(y, y_pred)
-        if epoch % 100 == 0:
-            print(f"Epoch {epoch}, Loss: {loss}")
-        gradients = backward_propagation(network, cache, X, y)
-        network = update_parameters(network, gradients, learning_rate)
-    return network
-
-
-def predict(network, X):
-    y_pred, _ = forward_propagation(network, X)
-    return y_pred
-
 
 # ---------------------------------------------------------------------- XOR
 

@@ -26,6 +26,7 @@ import pytest
 import scipy.sparse as sp
 import sklearn
 from _helpers import finite_difference_gradient
+from _tutorial import tutorial_run
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -84,8 +85,6 @@ def test_the_reference_initialises_as_the_package_does(method, activation):
 
 
 def test_the_reference_reproduces_the_tutorials_xor_run():
-    from test_tutorial import tutorial_run
-
     X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[0], [1], [1], [0]])
     losses, predictions = tutorial_run(X, y, epochs=2000)
     network = ref.initialize_parameters([2, 2, 1], np.random.RandomState(42))
