@@ -670,9 +670,7 @@ class BaseScratchMLP(
             return self._score_outputs(y_val, kernels.to_numpy(outputs), w_val)
 
         held = parts[1]
-        Y_val = held.Y  # in the network's dtype, as the validation loss needs them
-        if Y_val.dtype != held.X.dtype:  # a classifier's compact targets
-            Y_val = kernels.astype(Y_val, held.X.dtype)
+        Y_val = held.targets_in(held.X.dtype, kernels)  # the validation loss needs floats
         return parts[0], Validation(held.X, Y_val, held.sample_weight, score)
 
     def _set_fitted_attributes(self, params, spec, history, optimizer):

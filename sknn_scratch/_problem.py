@@ -43,7 +43,7 @@ def _build_problem(estimator, X, y, sample_weight) -> _Problem:
             _to_host(X), _to_host(y), _to_host(sample_weight), call, NUMPY
         )
     spec, rng, params = model._starting_network(X, data, weight_scale, call, NUMPY)
-    Y = data.Y.astype(params.flat.dtype)  # a classifier's are kept compact (uint8) in a fit
+    Y = data.targets_in(params.flat.dtype, NUMPY)  # a classifier's are kept compact in a fit
     return _Problem(model, call, data.X, Y, data.sample_weight, spec, params, rng, fitted)
 
 

@@ -97,6 +97,10 @@ class TrainingData:
     def n_samples(self) -> int:
         return self.Y.shape[0]
 
+    def targets_in(self, dtype, kernels):
+        """``Y`` in ``dtype`` (the network's): compact targets converted, others as they are."""
+        return self.Y if self.Y.dtype == dtype else kernels.astype(self.Y, dtype)
+
 
 @dataclass(frozen=True)
 class EpochPlan:
@@ -308,7 +312,7 @@ class _Batches:
             self.x_buffer = kernels.row_buffer(data.X, batch_size)
             self.y_buffer = kernels.row_buffer(data.Y, batch_size, dtype)
         elif self.compact_targets:  # a full batch is the data itself, its targets converted
-            self.data = TrainingData(data.X, kernels.astype(data.Y, dtype), data.sample_weight)
+            self.data = TrainingData(data.X, data.targets_in(dtype, kernels), data.sample_weight)
 
     def __call__(self, order):
         """``(X, Y, sample_weight)`` of each batch, visiting the samples in ``order`` (a
@@ -595,7 +599,7 @@ def train_lbfgs(params, spec, data, history, *, max_iter, max_fun, tol, verbose=
     start_flat = k.snapshot(params.flat)
     curve_length = len(history.loss_curve)
 
-    Y = data.Y if data.Y.dtype == dtype else k.astype(data.Y, dtype)  # compact targets
+    Y = data.targets_in(dtype, k)
 
     def loss_and_flat_gradient(flat):
         params.assign(k.asarray(flat, dtype))
