@@ -144,6 +144,26 @@ def test_l2_gradient_kernel_is_bitwise_equal(dtype):
     assert _same_bits(grad, expected)
 
 
+@pytest.mark.parametrize("target_dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("out_order", ["C", "F"])
+def test_row_gather_matches_numpy_take(target_dtype, out_order):
+    """A batch's rows, gathered and converted in one loop (a classifier's 0/1 targets are
+    kept as bytes), are exactly NumPy's gather followed by the conversion."""
+    rng = np.random.default_rng(5)
+    if target_dtype == np.uint8:
+        source = (rng.random((300, 7)) < 0.3).astype(np.uint8)
+    else:
+        source = _awkward(rng, (300, 7), target_dtype)
+    rows = rng.permutation(300).astype(np.int32)[:123]
+    for dtype in DTYPES:
+        out = np.full((200, 7), np.nan, dtype=dtype, order=out_order)
+        with np.errstate(all="ignore"):
+            gathered = NumpyKernels(compiled=True).take_rows(source, rows, out)
+            expected = np.take(source, rows, axis=0).astype(dtype)
+        assert np.shares_memory(gathered, out) and gathered.shape == expected.shape
+        assert _same_bits(np.ascontiguousarray(gathered), expected)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     "params",

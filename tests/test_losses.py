@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from _helpers import fit_quietly
 from _sklearn_twin import fit_twins
+from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import (
     d2_absolute_error_score,
@@ -94,6 +95,27 @@ def test_loss_values_match_their_formulas(loss, parameter, weighted):
     expected = np.average(_per_entry(loss, parameter, y, p).mean(axis=1), weights=sample_weight)
     actual = loss_value(loss, "identity", y, p, p.copy(), sample_weight, parameter)
     assert actual == pytest.approx(expected, rel=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_loss_reuses_the_softmax_normalizer_to_the_last_bit(dtype):
+    """The softmax output hands its row maxima and sums to the log-loss, which then computes
+    ``logsumexp(z)`` as ``m + log(s)``: the same numbers as computing it afresh, also for
+    logits far beyond ``exp``'s range, and the outputs are the softmax's probabilities."""
+    rng = np.random.RandomState(1)
+    logits = np.asfortranarray(rng.standard_normal((50, 4)) * [1, 10, 300, 1e4], dtype=dtype)
+    Y = np.eye(4, dtype=dtype)[rng.randint(0, 4, size=50)]
+    outputs = np.empty_like(logits, order="F")
+    z, p, normalizer = NUMPY.output_layer(
+        "softmax", np.eye(50, dtype=dtype), logits, np.zeros(4, dtype), logits.copy(), outputs
+    )
+    loss = make_loss("log_loss", "softmax")
+    reused = loss.per_sample(NUMPY, Y, z, p, normalizer)
+    afresh = loss.per_sample(NUMPY, Y, z, p)
+    assert reused.dtype == dtype and reused.tobytes() == afresh.tobytes()
+    expected = logsumexp(z.astype(np.float64), axis=1) - (Y * z).sum(axis=1)
+    np.testing.assert_allclose(reused, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-6)
 
 
 def test_the_deltas_are_sign_clip_and_step():

@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import Ridge
 from sklearn.metrics import f1_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import LabelBinarizer, StandardScaler
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 
@@ -220,6 +220,28 @@ def test_labels_of_any_type_round_trip(iris, labels):
     np.testing.assert_array_equal(model.predict_proba(X), by_code.predict_proba(X))
     assert model.predict_proba(X).shape == (len(X), len(classes))
     assert model.score(X, y_labels) == by_code.score(X, codes)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [np.array([3, 1, 2, 1]), np.array([0.0, 1.0, 1.0]), np.array([True, False, True]),
+     np.array([5, 5, 7], dtype=np.int8), np.array([2, 0, 1], dtype=np.uint16)],
+    ids=["ints", "floats", "bools", "int8", "uint16"],
+)  # fmt: skip
+def test_numeric_labels_get_the_label_binarizers_fitted_state(y):
+    """Numeric 1-d labels skip ``LabelBinarizer.fit`` (its checks repeat the estimator's) and
+    must leave the binarizer exactly as ``fit`` would: same attributes, classes and dtype,
+    the same encoding and decoding."""
+    X = np.arange(len(y), dtype=float)[:, None]
+    model = fit_quietly(ScratchMLPClassifier(hidden_size=2, epochs=1, random_state=0), X, y)
+    fitted = LabelBinarizer().fit(y)
+    ours = model._label_binarizer
+    assert vars(ours).keys() == vars(fitted).keys()
+    assert ours.y_type_ == fitted.y_type_ and ours.sparse_input_ == fitted.sparse_input_
+    assert ours.classes_.dtype == fitted.classes_.dtype
+    np.testing.assert_array_equal(ours.classes_, fitted.classes_)
+    np.testing.assert_array_equal(ours.transform(y), fitted.transform(y))
+    assert model.predict(X).dtype == y.dtype
 
 
 def test_predict_proba_is_a_distribution_strictly_inside_0_1(iris_raw):

@@ -111,15 +111,20 @@ def silu(z: np.ndarray, out: np.ndarray) -> None:
     out *= weight
 
 
-def softmax(z: np.ndarray, out: np.ndarray) -> None:
+def softmax(z: np.ndarray, out: np.ndarray) -> tuple:
     """``f(z)_k = exp(z_k) / sum_j exp(z_j)``, row by row.
 
     Subtracting the row maximum first leaves the result unchanged and keeps every
-    exponent at most zero, so nothing overflows.
+    exponent at most zero, so nothing overflows. Returns the row maxima ``m`` and the sums
+    ``s = sum_j exp(z_j - m)`` it divided by (as columns): the log-loss's
+    ``logsumexp(z) = m + log(s)`` follows from them without a second pass over ``z``.
     """
-    np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+    row_max = z.max(axis=1, keepdims=True)
+    np.subtract(z, row_max, out=out)
     np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
+    row_sum = out.sum(axis=1, keepdims=True)
+    out /= row_sum
+    return row_max, row_sum
 
 
 def largest_finite_exp_input(dtype) -> np.floating:

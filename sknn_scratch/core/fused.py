@@ -134,3 +134,13 @@ def sigmoid_derivative(a, delta, one):
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
             delta[i, j] = delta[i, j] * a[i, j] * (one - a[i, j])
+
+
+@_compiled
+def take_rows(source, rows, out):
+    """``out[i] = source[rows[i]]`` for each ``i``: a batch's rows gathered in one loop,
+    converted to ``out``'s dtype on the way (a classifier's compact 0/1 targets)."""
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        for j in range(source.shape[1]):
+            out[i, j] = source[row, j]

@@ -238,6 +238,16 @@ class NumpyKernels:
             ACTIVATIONS[activation](z, out=a_out)
         return z, a_out
 
+    def output_layer(self, link, a_prev, W, b, z_out, a_out):
+        """The output layer, as :meth:`layer`, returning ``(z, a, normalizer)``.
+
+        ``normalizer`` is what a softmax divided each row by (its maxima and sums, see
+        :func:`.activations.softmax`), which the log-loss reuses; None for the other links.
+        """
+        z = self.matmul(a_prev, W, out=z_out)
+        z += b
+        return z, a_out, ACTIVATIONS[link](z, out=a_out)
+
     def derivative(self, activation, inputs, delta):
         """``delta *= f'(z)`` in place (``inputs`` is the layer's ``a``, or ``z``)."""
         self._derivatives[activation](inputs, delta)
@@ -364,12 +374,15 @@ class NumpyKernels:
         ``mode="clip"`` skips the bounds check, which the indices (a permutation) do not
         need and which makes NumPy gather into a temporary copy first. A column-major array
         (a DataFrame's values often are) is gathered as the columns of its transpose, along
-        its memory rather than across it.
+        its memory rather than across it. The compiled loop gathers a row-major matrix and
+        converts it in one pass.
         """
         if sp.issparse(array):
             return array[index]
         out = out[: len(index)]
-        if out.dtype != array.dtype:  # compact 0/1 targets, converted to the network's dtype
+        if self.compiled and array.ndim == 2 and array.flags.c_contiguous:
+            fused.take_rows(array, index, out)
+        elif out.dtype != array.dtype:  # compact 0/1 targets, converted to the network's dtype
             np.copyto(out, np.take(array, index, axis=0, mode="clip"))
         elif _column_major(array):
             np.take(array.T, index, axis=1, out=out.T, mode="clip")
@@ -538,6 +551,9 @@ class ArrayAPIKernels:
     def layer(self, activation, a_prev, W, b, z_out, a_out):
         z = a_prev @ W + b
         return z, FUNCTIONAL_ACTIVATIONS[activation](self.xp, z)
+
+    def output_layer(self, link, a_prev, W, b, z_out, a_out):
+        return (*self.layer(link, a_prev, W, b, z_out, a_out), None)  # the loss sums itself
 
     def derivative(self, activation, inputs, delta):
         return FUNCTIONAL_DERIVATIVES[activation](self.xp, inputs, delta)

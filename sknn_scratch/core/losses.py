@@ -111,14 +111,16 @@ class Loss:
     def __hash__(self):
         return hash((type(self), self.link, self.parameter))
 
-    def per_sample(self, kernels, Y, logits, outputs):
-        """Each row's loss."""
+    def per_sample(self, kernels, Y, logits, outputs, normalizer=None):
+        """Each row's loss (``normalizer``: what a softmax output divided each row by, when
+        the forward pass kept it, see :func:`logsumexp_rows`)."""
         raise NotImplementedError
 
-    def value(self, kernels, Y, logits, outputs, sample_weight=None):
+    def value(self, kernels, Y, logits, outputs, sample_weight=None, normalizer=None):
         """The batch's (weighted) mean loss, a scalar of the kernels (see
         :func:`weighted_mean`)."""
-        return weighted_mean(kernels, self.per_sample(kernels, Y, logits, outputs), sample_weight)
+        per_sample = self.per_sample(kernels, Y, logits, outputs, normalizer)
+        return weighted_mean(kernels, per_sample, sample_weight)
 
     def output_delta(self, kernels, Y, outputs, sample_weight, out=None):
         """The gradient of the batch's mean loss with respect to the output layer's logits.
@@ -146,7 +148,7 @@ class SquaredError(Loss):
 
     name, links = "squared_error", ("identity", "sigmoid", "softmax")
 
-    def per_sample(self, kernels, Y, logits, outputs):
+    def per_sample(self, kernels, Y, logits, outputs, normalizer=None):
         residual = Y - outputs
         squares = kernels.multiply(residual, residual, out=residual)
         return kernels.row_sums(squares) / Y.shape[1]
@@ -166,7 +168,7 @@ class BinaryLogLoss(Loss):
 
     name, links = "log_loss", ("sigmoid",)
 
-    def per_sample(self, kernels, Y, logits, outputs):
+    def per_sample(self, kernels, Y, logits, outputs, normalizer=None):
         return kernels.row_sums(kernels.softplus(logits)) - kernels.row_dot(Y, logits)
 
     def _from_residual(self, kernels, residual, outputs, n_outputs):
@@ -182,19 +184,24 @@ class CategoricalLogLoss(Loss):
 
     name, links = "log_loss", ("softmax",)
 
-    def per_sample(self, kernels, Y, logits, outputs):
-        return logsumexp_rows(kernels, logits) - kernels.row_dot(Y, logits)
+    def per_sample(self, kernels, Y, logits, outputs, normalizer=None):
+        return logsumexp_rows(kernels, logits, normalizer) - kernels.row_dot(Y, logits)
 
     def _from_residual(self, kernels, residual, outputs, n_outputs):
         return residual, 1.0  # the softmax's Jacobian cancels the loss's: p - y
 
 
-def logsumexp_rows(kernels, z):
+def logsumexp_rows(kernels, z, normalizer=None):
     """``log(sum_k exp(z_k))`` for each row of ``z``, without overflow.
 
     Subtracting the row maximum ``m`` first keeps every exponent at most zero:
-    ``logsumexp(z) = m + log(sum_k exp(z_k - m))``.
+    ``logsumexp(z) = m + log(sum_k exp(z_k - m))``. A softmax output has computed ``m`` and
+    that sum already: given them (``normalizer``, two columns), only the log is left, and
+    the result is the same to the last bit.
     """
+    if normalizer is not None:
+        row_max, row_sum = normalizer
+        return kernels.xp.log(row_sum[:, 0]) + row_max[:, 0]
     m = kernels.row_max(z)
     shifted = kernels.exp(z - m[:, None])  # in place with NumPy: no second temporary
     return kernels.xp.log(kernels.row_sums(shifted)) + m
@@ -208,7 +215,7 @@ class Poisson(Loss):
 
     name, links = "poisson", ("exp",)
 
-    def per_sample(self, kernels, Y, logits, outputs):
+    def per_sample(self, kernels, Y, logits, outputs, normalizer=None):
         deviance = xlogy(Y, Y) - Y * logits - Y + outputs
         return kernels.xp.mean(deviance, axis=1)
 
@@ -221,7 +228,7 @@ class AbsoluteError(Loss):
 
     name, links = "absolute_error", ("identity",)
 
-    def per_sample(self, kernels, Y, logits, outputs):
+    def per_sample(self, kernels, Y, logits, outputs, normalizer=None):
         xp = kernels.xp
         return xp.mean(xp.abs(Y - outputs), axis=1)
 
@@ -239,7 +246,7 @@ class Huber(Loss):
     def _is_allowed(self, delta):
         return delta > 0
 
-    def per_sample(self, kernels, Y, logits, outputs):
+    def per_sample(self, kernels, Y, logits, outputs, normalizer=None):
         xp, delta = kernels.xp, self.parameter
         size = xp.abs(Y - outputs)
         quadratic = 0.5 * size * size
@@ -260,7 +267,7 @@ class Quantile(Loss):
     def _is_allowed(self, q):
         return 0 < q < 1
 
-    def per_sample(self, kernels, Y, logits, outputs):
+    def per_sample(self, kernels, Y, logits, outputs, normalizer=None):
         q, residual = self.parameter, Y - outputs
         return kernels.xp.mean(kernels.xp.maximum(q * residual, (q - 1) * residual), axis=1)
 

@@ -176,13 +176,15 @@ class Batch:
     training, possibly written over the outputs of the layer above once the backward pass is
     done with them, see :meth:`Workspace._hidden_delta_buffer`). With
     NumPy they start as the workspace's buffers and are filled in place; with the functional
-    kernels they start as None and receive new arrays.
+    kernels they start as None and receive new arrays. ``normalizer`` is what a softmax
+    output divided each row by (see :meth:`.NumpyKernels.output_layer`), for the log-loss.
     """
 
     activations: list
     logits: object
     pre_activations: list | None
     deltas: list
+    normalizer: tuple | None = None
 
 
 class Workspace:
@@ -349,8 +351,9 @@ def forward(params, spec, X, batch, dropout=None):
 
     Layer ``i`` computes ``z = a_prev @ W_i + b_i`` and ``a = f(z)``. With NumPy, hidden
     layers are activated in place, unless ``batch.pre_activations`` asks to keep their
-    ``z``; the output layer keeps its logits ``z`` in ``batch.logits`` (the losses use them)
-    and its activation in ``batch.activations[-1]``.
+    ``z``; the output layer keeps its logits ``z`` in ``batch.logits`` (the losses use them),
+    its activation in ``batch.activations[-1]`` and, for a softmax, what it divided each row
+    by in ``batch.normalizer`` (the log-loss reuses it).
 
     Parameters
     ----------
@@ -382,7 +385,7 @@ def forward(params, spec, X, batch, dropout=None):
             kept[i] = z
         if dropout is not None:  # the next layer sees the masked output
             a = dropout.outputs[i] = k.multiply(a, dropout.masks[i], out=dropout.outputs[i])
-    batch.logits, batch.activations[-1] = k.layer(
+    batch.logits, batch.activations[-1], batch.normalizer = k.output_layer(
         spec.output_activation, a, coefs[-1], intercepts[-1], batch.logits, batch.activations[-1]
     )
     return batch.activations[-1]
@@ -490,7 +493,7 @@ class Backpropagation:
         batch = self.workspace.batch(spec.hidden_activation, Y.shape[0])
         outputs = forward(params, spec, X, batch, dropout)
         weight = total_weight(Y.shape[0], sample_weight, k)
-        loss = spec.loss.value(k, Y, batch.logits, outputs, sample_weight)
+        loss = spec.loss.value(k, Y, batch.logits, outputs, sample_weight, batch.normalizer)
         batch.deltas[-1] = spec.loss.output_delta(k, Y, outputs, sample_weight, batch.deltas[-1])
         backward(params, spec, X, batch, self.grads, dropout)
         # the L2 term's gradient and value, one after the other: both read every weight, and
