@@ -158,13 +158,14 @@ class NumpyKernels:
         """A buffer to compute into, allocated once and reused."""
         return np.empty(shape, dtype=dtype, order=order)
 
-    def row_buffer(self, array, n_rows, dtype=None):
-        """A buffer for ``n_rows`` rows of the dense ``array``, in the same memory order and
-        in ``dtype`` (the array's by default); None for a sparse matrix, whose rows are
-        gathered into a new matrix."""
+    def row_buffer(self, array, n_rows, dtype=None, order=None):
+        """A buffer for ``n_rows`` rows of the dense ``array``, in ``order`` (the array's
+        memory order by default) and in ``dtype`` (the array's by default); None for a
+        sparse matrix, whose rows are gathered into a new matrix."""
         if sp.issparse(array):
             return None
-        order = "F" if _column_major(array) else "C"
+        if order is None:
+            order = "F" if _column_major(array) else "C"
         dtype = array.dtype if dtype is None else dtype
         return np.empty((n_rows, array.shape[1]), dtype=dtype, order=order)
 
@@ -510,7 +511,7 @@ class ArrayAPIKernels:
     def empty(self, shape, dtype, order="C"):
         return None
 
-    def row_buffer(self, array, n_rows, dtype=None):
+    def row_buffer(self, array, n_rows, dtype=None, order=None):
         return None
 
     def rows_of(self, buffer, start, stop):

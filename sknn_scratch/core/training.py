@@ -302,6 +302,9 @@ class _Batches:
 
     Every batch's targets are in the network's ``dtype``: compact targets (see
     :class:`TrainingData`) are converted as their rows are gathered, or once for a full batch.
+    They are gathered column by column, the order of the output layer's arrays (see
+    :func:`.network.output_layer_array`), which the loss and its gradient combine them with
+    element by element.
     """
 
     def __init__(self, data, batch_size, kernels, dtype):
@@ -310,7 +313,7 @@ class _Batches:
         self.compact_targets = data.Y.dtype != dtype
         if batch_size < data.n_samples:
             self.x_buffer = kernels.row_buffer(data.X, batch_size)
-            self.y_buffer = kernels.row_buffer(data.Y, batch_size, dtype)
+            self.y_buffer = kernels.row_buffer(data.Y, batch_size, dtype, order="F")
         elif self.compact_targets:  # a full batch is the data itself, its targets converted
             self.data = TrainingData(data.X, data.targets_in(dtype, kernels), data.sample_weight)
 
