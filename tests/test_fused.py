@@ -20,7 +20,7 @@ from sklearn.datasets import load_digits
 from sknn_scratch import ScratchMLPClassifier
 from sknn_scratch.core import fused
 from sknn_scratch.core import kernels as kernels_module
-from sknn_scratch.core.activations import relu_derivative_numpy, sigmoid_derivative
+from sknn_scratch.core.activations import relu_derivative_numpy, sigmoid_derivative, softmax
 from sknn_scratch.core.kernels import (
     NumpyKernels,
     add_bias_relu_numpy,
@@ -142,6 +142,28 @@ def test_l2_gradient_kernel_is_bitwise_equal(dtype):
         add_scaled_numpy(expected, weights, scale, np.empty_like(weights))
         fused.add_scaled(grad, weights, scale)
     assert _same_bits(grad, expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_is_bitwise_equal(dtype):
+    """The compiled softmax (NumPy's exp between two loops) against the NumPy form, on the
+    output layer's column-major buffers and on the short last batch's rows of them, with
+    extreme logits, infinities and a NaN: the same probabilities to the last bit, and the
+    same row maxima and sums, so the log-loss that reuses them is the same too."""
+    rng = np.random.default_rng(6)
+    for n_columns in [*range(1, 12), 17, 40, 100]:
+        buffer = np.asfortranarray(_awkward(rng, (64, n_columns), dtype) / 1e15)
+        buffer[5, 0], buffer[9, :] = np.inf, -np.inf  # a row of NaN, and one of 0/0
+        for n_rows in (64, 37, 2, 1):
+            z = buffer[:n_rows]
+            with np.errstate(all="ignore"):
+                expected, expected_terms = np.empty_like(z), None
+                expected_terms = softmax(z, expected)
+                compiled = np.empty_like(z)
+                terms = NumpyKernels(compiled=True)._links["softmax"](z, compiled)
+            assert _same_bits(compiled, expected), (n_columns, n_rows)
+            for ours, numpys in zip(terms, expected_terms):
+                np.testing.assert_array_equal(ours, numpys)  # equal (NaN in NaN's place)
 
 
 @pytest.mark.parametrize("target_dtype", [np.uint8, np.float32, np.float64])

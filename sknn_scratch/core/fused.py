@@ -144,3 +144,37 @@ def take_rows(source, rows, out):
         row = rows[i]
         for j in range(source.shape[1]):
             out[i, j] = source[row, j]
+
+
+@_compiled
+def shift_by_row_max(z, out, row_max):
+    """``row_max[i] = max_j z[i, j]`` and ``out = z - row_max`` row by row: the softmax's
+    first steps, one pass for NumPy's two. A NaN in a row makes its maximum NaN, as with
+    ``np.max``. Visits the arrays column by column, the output layer's memory order."""
+    n_rows, n_columns = z.shape
+    for i in range(n_rows):
+        row_max[i] = z[i, 0]
+    for j in range(1, n_columns):
+        for i in range(n_rows):
+            value = z[i, j]
+            if value > row_max[i] or value != value:
+                row_max[i] = value
+    for j in range(n_columns):
+        for i in range(n_rows):
+            out[i, j] = z[i, j] - row_max[i]
+
+
+@_compiled
+def divide_by_row_sum(out, row_sum):
+    """``row_sum[i] = sum_j out[i, j]`` and ``out /= row_sum`` row by row: the softmax's last
+    steps. Each row is summed from its first column to its last, the order in which NumPy
+    sums the rows of an array stored column by column (of two rows or more)."""
+    n_rows, n_columns = out.shape
+    for i in range(n_rows):
+        row_sum[i] = out[i, 0]
+    for j in range(1, n_columns):
+        for i in range(n_rows):
+            row_sum[i] += out[i, j]
+    for j in range(n_columns):
+        for i in range(n_rows):
+            out[i, j] /= row_sum[i]

@@ -34,6 +34,7 @@ from .activations import (
     FUNCTIONAL_ACTIVATIONS,
     FUNCTIONAL_DERIVATIVES,
     relu_derivative_numpy,
+    softmax,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -118,6 +119,7 @@ class NumpyKernels:
         if compiled:
             self._derivatives["sigmoid"] = self._fused_sigmoid_derivative
         self._bias_and_activation_in_place = {"relu": self._add_bias_relu}
+        self._links = {**ACTIVATIONS, "softmax": self._fused_softmax} if compiled else ACTIVATIONS
 
     def __repr__(self):
         return f"NumpyKernels(compiled={self.compiled})"
@@ -247,7 +249,7 @@ class NumpyKernels:
         """
         z = self.matmul(a_prev, W, out=z_out)
         z += b
-        return z, a_out, ACTIVATIONS[link](z, out=a_out)
+        return z, a_out, self._links[link](z, out=a_out)
 
     def derivative(self, activation, inputs, delta):
         """``delta *= f'(z)`` in place (``inputs`` is the layer's ``a``, or ``z``)."""
@@ -322,6 +324,22 @@ class NumpyKernels:
     @staticmethod
     def _fused_sigmoid_derivative(a, delta):
         fused.sigmoid_derivative(a, delta, delta.dtype.type(1))
+
+    @staticmethod
+    def _fused_softmax(z, out):
+        """:func:`.activations.softmax` with the passes before and after NumPy's ``exp``
+        compiled. NumPy sums the rows of an array stored column by column (and of two rows or
+        more) from the first column to the last, as the loop does; elsewhere it sums in
+        another order, and the NumPy form runs, so the numbers are always the same."""
+        n_rows = out.shape[0]
+        if n_rows < 2 or out.strides[0] != out.itemsize:
+            return softmax(z, out)
+        row_max = np.empty((n_rows, 1), dtype=out.dtype)
+        row_sum = np.empty((n_rows, 1), dtype=out.dtype)
+        fused.shift_by_row_max(z, out, row_max[:, 0])
+        np.exp(out, out=out)
+        fused.divide_by_row_sum(out, row_sum[:, 0])
+        return row_max, row_sum
 
     @staticmethod
     def _fused_add_scaled(out, x, scale, scratch):
