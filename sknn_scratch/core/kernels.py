@@ -396,7 +396,7 @@ class NumpyKernels:
         its memory rather than across it. The compiled loop gathers a row-major matrix and
         converts it in one pass.
         """
-        if sp.issparse(array):
+        if not isinstance(array, np.ndarray) and sp.issparse(array):
             return array[index]
         out = out[: len(index)]
         if self.compiled and array.ndim == 2 and array.flags.c_contiguous:

@@ -288,15 +288,6 @@ def _aligned(array):
     return array if array.flags.aligned else np.require(array, requirements="A")
 
 
-def _shuffled_rows(rng, n_samples):
-    """``rng.permutation(n_samples)``, the same order drawn the same way, in 32-bit integers
-    where they suffice (half the memory of the 64-bit ones)."""
-    dtype = np.int32 if n_samples <= np.iinfo(np.int32).max else np.int64
-    order = np.arange(n_samples, dtype=dtype)
-    rng.shuffle(order)
-    return order
-
-
 class _Batches:
     """The batches of an epoch: rows gathered into reusable buffers (NumPy) or new arrays.
 
@@ -382,7 +373,7 @@ class _StochasticEpoch:
         score)`` (Nones without early stopping). A diverging epoch is undone, and raises
         :class:`TrainingDivergedError`."""
         params, spec, n_samples = self.backprop.params, self.backprop.spec, self.n_samples
-        order = _shuffled_rows(self.rng, n_samples) if self.shuffle else None
+        order = self.rng.permutation(n_samples) if self.shuffle else None
         loss_sum = _descend(self.backprop, self.optimizer, self.batches(order))
         what = _what_diverged(loss_sum, params, spec, self.data.X, self.x_max, self.optimizer)
         scores = (None, None)
