@@ -1,12 +1,23 @@
 """Test-session settings shared by every test module."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 # scikit-learn's Array API support (and SciPy's, which it builds on) is switched on by this
 # variable, read when SciPy is first imported: set it before anything imports SciPy, so that
 # the Array API tests and scikit-learn's array-API estimator checks run (they skip when
 # torch or array_api_strict is not installed). NumPy fits are unaffected.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+# Numba keeps the compiled loops on disk and numbers each new signature in an index file; two
+# processes compiling different signatures of one loop at the same moment can give two of them
+# the same number, and a later process then loads the wrong machine code (numba/numba#4807).
+# Each pytest-xdist worker compiles into a cache of its own, removed when it exits.
+if os.environ.get("PYTEST_XDIST_WORKER") and "NUMBA_CACHE_DIR" not in os.environ:
+    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="sknn_scratch_numba_")
+    atexit.register(shutil.rmtree, os.environ["NUMBA_CACHE_DIR"], ignore_errors=True)
 
 import pytest
 from hypothesis import settings

@@ -176,7 +176,7 @@ def test_row_gather_matches_numpy_take(target_dtype, out_order):
         source = (rng.random((300, 7)) < 0.3).astype(np.uint8)
     else:
         source = _awkward(rng, (300, 7), target_dtype)
-    rows = rng.permutation(300).astype(np.int32)[:123]
+    rows = rng.permutation(300)[:123]  # machine-word indices, as an epoch's order
     for dtype in DTYPES:
         out = np.full((200, 7), np.nan, dtype=dtype, order=out_order)
         with np.errstate(all="ignore"):
