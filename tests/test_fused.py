@@ -146,22 +146,25 @@ def test_l2_gradient_kernel_is_bitwise_equal(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_softmax_is_bitwise_equal(dtype):
-    """The compiled softmax (NumPy's exp between two loops) against the NumPy form, on the
-    output layer's column-major buffers and on the short last batch's rows of them, with
-    extreme logits, infinities and a NaN: the same probabilities to the last bit, and the
-    same row maxima and sums, so the log-loss that reuses them is the same too."""
+    """The compiled bias and softmax (NumPy's exp between two loops) against the NumPy form,
+    on the output layer's column-major buffers and on the short last batch's rows of them,
+    with extreme logits, infinities and a NaN: the same logits and probabilities to the last
+    bit, and the same row maxima and sums, so the log-loss that reuses them is the same too."""
     rng = np.random.default_rng(6)
+    fused_with_bias = NumpyKernels(compiled=True)._bias_and_output_link["softmax"]
     for n_columns in [*range(1, 12), 17, 40, 100]:
         buffer = np.asfortranarray(_awkward(rng, (64, n_columns), dtype) / 1e15)
         buffer[5, 0], buffer[9, :] = np.inf, -np.inf  # a row of NaN, and one of 0/0
+        bias = rng.standard_normal(n_columns).astype(dtype)
         for n_rows in (64, 37, 2, 1):
-            z = buffer[:n_rows]
+            # the rows of whole buffers, as a short batch sees them
+            z, logits = buffer.copy(order="F")[:n_rows], buffer.copy(order="F")[:n_rows]
+            expected, compiled = (np.empty_like(buffer)[:n_rows] for _ in range(2))
             with np.errstate(all="ignore"):
-                expected, expected_terms = np.empty_like(z), None
+                z += bias
                 expected_terms = softmax(z, expected)
-                compiled = np.empty_like(z)
-                terms = NumpyKernels(compiled=True)._links["softmax"](z, compiled)
-            assert _same_bits(compiled, expected), (n_columns, n_rows)
+                terms = fused_with_bias(logits, bias, compiled)
+            assert _same_bits(logits, z) and _same_bits(compiled, expected), (n_columns, n_rows)
             for ours, numpys in zip(terms, expected_terms):
                 np.testing.assert_array_equal(ours, numpys)  # equal (NaN in NaN's place)
 

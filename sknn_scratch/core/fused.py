@@ -5,9 +5,11 @@ NumPy runs each as one or more whole-array passes: Adam's update is ten passes o
 parameter vector and its two moments, a relu layer is a pass to add the bias and another to
 clip, its derivative a pass to compare and another to multiply. Every pass streams its arrays
 through memory again. The loops below do the same arithmetic element by element, in one pass
-each. ``benchmarks/throughput.py`` measures what that is worth on a whole epoch: its
-``ours`` column runs these loops and its ``ours-numpy`` column the NumPy forms, side by side
-in one run (``benchmarks/results/throughput.md``).
+each. The softmax keeps NumPy's ``exp`` (a compiled exponential would differ in the last
+bit): its two loops are the passes before and after it. ``benchmarks/throughput.py``
+measures what that is worth on a whole epoch: its ``ours`` column runs these loops and its
+``ours-numpy`` column the NumPy forms, side by side in one run
+(``benchmarks/results/throughput.md``).
 
 Numba is optional (the ``fast`` extra: ``pip install ".[fast]"``). Without it, or with
 ``SKNN_SCRATCH_NUMBA=0`` in the environment, :data:`ENABLED` is False and the callers run
@@ -147,11 +149,15 @@ def take_rows(source, rows, out):
 
 
 @_compiled
-def shift_by_row_max(z, out, row_max):
-    """``row_max[i] = max_j z[i, j]`` and ``out = z - row_max`` row by row: the softmax's
-    first steps, one pass for NumPy's two. A NaN in a row makes its maximum NaN, as with
-    ``np.max``. Visits the arrays column by column, the output layer's memory order."""
+def add_bias_shift_by_row_max(z, bias, out, row_max):
+    """``z += bias``, ``row_max[i] = max_j z[i, j]`` and ``out = z - row_max`` row by row: a
+    softmax output layer's bias and the softmax's first steps, one loop for NumPy's three
+    passes. A NaN in a row makes its maximum NaN, as with ``np.max``. Visits the arrays
+    column by column, the output layer's memory order."""
     n_rows, n_columns = z.shape
+    for j in range(n_columns):
+        for i in range(n_rows):
+            z[i, j] += bias[j]
     for i in range(n_rows):
         row_max[i] = z[i, 0]
     for j in range(1, n_columns):

@@ -119,7 +119,7 @@ class NumpyKernels:
         if compiled:
             self._derivatives["sigmoid"] = self._fused_sigmoid_derivative
         self._bias_and_activation_in_place = {"relu": self._add_bias_relu}
-        self._links = {**ACTIVATIONS, "softmax": self._fused_softmax} if compiled else ACTIVATIONS
+        self._bias_and_output_link = {"softmax": self._fused_bias_and_softmax} if compiled else {}
 
     def __repr__(self):
         return f"NumpyKernels(compiled={self.compiled})"
@@ -248,8 +248,11 @@ class NumpyKernels:
         :func:`.activations.softmax`), which the log-loss reuses; None for the other links.
         """
         z = self.matmul(a_prev, W, out=z_out)
+        fused_with_bias = self._bias_and_output_link.get(link)
+        if fused_with_bias is not None:
+            return z, a_out, fused_with_bias(z, b, a_out)
         z += b
-        return z, a_out, self._links[link](z, out=a_out)
+        return z, a_out, ACTIVATIONS[link](z, out=a_out)
 
     def derivative(self, activation, inputs, delta):
         """``delta *= f'(z)`` in place (``inputs`` is the layer's ``a``, or ``z``)."""
@@ -326,17 +329,18 @@ class NumpyKernels:
         fused.sigmoid_derivative(a, delta, delta.dtype.type(1))
 
     @staticmethod
-    def _fused_softmax(z, out):
-        """:func:`.activations.softmax` with the passes before and after NumPy's ``exp``
-        compiled. NumPy sums the rows of an array stored column by column (and of two rows or
-        more) from the first column to the last, as the loop does; elsewhere it sums in
-        another order, and the NumPy form runs, so the numbers are always the same."""
+    def _fused_bias_and_softmax(z, b, out):
+        """``z += b``, then :func:`.activations.softmax`, with the passes before and after
+        NumPy's ``exp`` compiled. NumPy sums the rows of an array stored column by column (and
+        of two rows or more) from the first column to the last, as the loop does; elsewhere it
+        sums in another order, and the NumPy form runs, so the numbers are always the same."""
         n_rows = out.shape[0]
         if n_rows < 2 or out.strides[0] != out.itemsize:
+            z += b
             return softmax(z, out)
         row_max = np.empty((n_rows, 1), dtype=out.dtype)
         row_sum = np.empty((n_rows, 1), dtype=out.dtype)
-        fused.shift_by_row_max(z, out, row_max[:, 0])
+        fused.add_bias_shift_by_row_max(z, b, out, row_max[:, 0])
         np.exp(out, out=out)
         fused.divide_by_row_sum(out, row_sum[:, 0])
         return row_max, row_sum
