@@ -169,6 +169,20 @@ def test_softmax_is_bitwise_equal(dtype):
                 np.testing.assert_array_equal(ours, numpys)  # equal (NaN in NaN's place)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_output_delta_is_bitwise_equal(dtype, order):
+    """``(p - y) * c / n`` in one loop, against NumPy's difference then product."""
+    rng = np.random.default_rng(7)
+    p = np.asarray(_awkward(rng, (64, 5), dtype), order=order)
+    y = np.asarray((rng.random((64, 5)) < 0.5).astype(dtype), order=order)
+    factor = 1.0 / 3 / 64  # a Python float, as the losses pass it
+    with np.errstate(all="ignore"):
+        compiled = NumpyKernels(compiled=True).scaled_difference(p, y, factor, np.empty_like(p))
+        expected = NumpyKernels(compiled=False).scaled_difference(p, y, factor, None)
+    assert _same_bits(np.asarray(compiled, order=order), np.asarray(expected, order=order))
+
+
 @pytest.mark.parametrize("target_dtype", [np.uint8, np.float32, np.float64])
 @pytest.mark.parametrize("out_order", ["C", "F"])
 def test_row_gather_matches_numpy_take(target_dtype, out_order):

@@ -118,6 +118,20 @@ def test_log_loss_reuses_the_softmax_normalizer_to_the_last_bit(dtype):
     np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_binary_log_loss_of_one_column_is_that_of_numpys_reductions(dtype):
+    """A binary target's single column skips NumPy's row reductions (the sum of one value is
+    that value): the per-sample losses are bitwise those of the reductions."""
+    rng = np.random.RandomState(2)
+    z = np.asfortranarray(rng.standard_normal((60, 1)) * [[1e3]], dtype=dtype)
+    z[:4, 0] = [0.0, -0.0, 1e-30, -1e-30]
+    Y = np.asfortranarray(rng.randint(0, 2, size=(60, 1)), dtype=dtype)
+    loss = make_loss("log_loss", "sigmoid")
+    ours = loss.per_sample(NUMPY, Y, z, None)
+    numpys = np.logaddexp(0, z).sum(axis=1) - np.einsum("ij,ij->i", Y, z)
+    assert ours.dtype == dtype and ours.tobytes() == numpys.tobytes()
+
+
 def test_the_deltas_are_sign_clip_and_step():
     """``sign(p - y)``, ``clip(p - y, -delta, delta)``, ``1[p > y] - q``, over n * n_outputs."""
     rng = np.random.RandomState(2)

@@ -184,3 +184,12 @@ def divide_by_row_sum(out, row_sum):
     for j in range(n_columns):
         for i in range(n_rows):
             out[i, j] /= row_sum[i]
+
+
+@_compiled
+def scaled_difference(a, b, factor, out):
+    """``out = (a - b) * factor``, column by column: the output layer's delta
+    ``c (p - y) / n_rows`` where the loss's and the link's derivatives cancel."""
+    for j in range(out.shape[1]):
+        for i in range(out.shape[0]):
+            out[i, j] = (a[i, j] - b[i, j]) * factor

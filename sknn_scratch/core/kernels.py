@@ -269,6 +269,16 @@ class NumpyKernels:
         a *= factor
         return a
 
+    def scaled_difference(self, a, b, factor, out):
+        """``out = (a - b) * factor`` (a new array when ``out`` is None): the output layer's
+        delta where the loss's and the link's derivatives cancel."""
+        if self.compiled and out is not None:
+            fused.scaled_difference(a, b, out.dtype.type(factor), out)
+            return out
+        out = np.subtract(a, b, out=out)
+        out *= factor
+        return out
+
     def add(self, a, value):
         a += value
         return a
@@ -287,7 +297,10 @@ class NumpyKernels:
         return np.logaddexp(0, z)
 
     def row_dot(self, a, b):
-        """``sum_k a_k b_k`` for each row, with no temporary product."""
+        """``sum_k a_k b_k`` for each row, with no temporary product (a single column's is
+        its product: NumPy's einsum would only add it to 0)."""
+        if a.shape[1] == 1:
+            return np.multiply(a[:, 0], b[:, 0])
         return np.einsum("ij,ij->i", a, b)
 
     # reductions as ndarray methods: NumPy's functions add a few microseconds per call, which
@@ -296,7 +309,7 @@ class NumpyKernels:
         return a.sum()
 
     def row_sums(self, a):
-        return a.sum(axis=1)
+        return a[:, 0] if a.shape[1] == 1 else a.sum(axis=1)  # one column: its values
 
     def row_max(self, a):
         return a.max(axis=1)
@@ -589,6 +602,9 @@ class ArrayAPIKernels:
 
     def scale(self, a, factor):
         return a * factor
+
+    def scaled_difference(self, a, b, factor, out):
+        return (a - b) * factor
 
     def add(self, a, value):
         return a + value

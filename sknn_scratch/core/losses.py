@@ -130,17 +130,27 @@ class Loss:
         other losses say how they differ in :meth:`_from_residual`. With NumPy the result
         is written into ``out``.
         """
+        n_rows, n_outputs = Y.shape
+        cancelled = self._cancelled_scale(n_outputs)
+        if cancelled is not None and sample_weight is None:  # c (p - y) / n_rows, in one pass
+            return kernels.scaled_difference(outputs, Y, cancelled / n_rows, out)
         residual = kernels.subtract(outputs, Y, out=out)
-        delta, scale = self._from_residual(kernels, residual, outputs, Y.shape[1])
+        delta, scale = self._from_residual(kernels, residual, outputs, n_outputs)
         if sample_weight is None:
-            return kernels.scale(delta, scale / delta.shape[0])
+            return kernels.scale(delta, scale / n_rows)
         per_row = sample_weight * (scale / kernels.xp.sum(sample_weight))
         return kernels.scale(delta, per_row[:, None])
 
+    def _cancelled_scale(self, n_outputs):
+        """``c`` for the pairs whose derivatives cancel, whose gradient with respect to the
+        logits is ``c (p - y)`` per row; None for the others (see :meth:`_from_residual`)."""
+        return None
+
     def _from_residual(self, kernels, residual, outputs, n_outputs):
         """``(d, c)``: the loss's gradient with respect to the logits is ``c * d`` per row,
-        given ``residual = p - y``, which the kernels may overwrite with ``d``."""
-        raise NotImplementedError
+        given ``residual = p - y``, which the kernels may overwrite with ``d`` (the residual
+        itself where the derivatives cancel)."""
+        return residual, self._cancelled_scale(n_outputs)
 
 
 class SquaredError(Loss):
@@ -171,8 +181,8 @@ class BinaryLogLoss(Loss):
     def per_sample(self, kernels, Y, logits, outputs, normalizer=None):
         return kernels.row_sums(kernels.softplus(logits)) - kernels.row_dot(Y, logits)
 
-    def _from_residual(self, kernels, residual, outputs, n_outputs):
-        return residual, 1.0  # the sigmoid's derivative cancels the loss's: p - y
+    def _cancelled_scale(self, n_outputs):
+        return 1.0  # the sigmoid's derivative cancels the loss's: p - y
 
 
 class CategoricalLogLoss(Loss):
@@ -187,8 +197,8 @@ class CategoricalLogLoss(Loss):
     def per_sample(self, kernels, Y, logits, outputs, normalizer=None):
         return logsumexp_rows(kernels, logits, normalizer) - kernels.row_dot(Y, logits)
 
-    def _from_residual(self, kernels, residual, outputs, n_outputs):
-        return residual, 1.0  # the softmax's Jacobian cancels the loss's: p - y
+    def _cancelled_scale(self, n_outputs):
+        return 1.0  # the softmax's Jacobian cancels the loss's: p - y
 
 
 def logsumexp_rows(kernels, z, normalizer=None):
@@ -219,8 +229,8 @@ class Poisson(Loss):
         deviance = xlogy(Y, Y) - Y * logits - Y + outputs
         return kernels.xp.mean(deviance, axis=1)
 
-    def _from_residual(self, kernels, residual, outputs, n_outputs):
-        return residual, 1.0 / n_outputs
+    def _cancelled_scale(self, n_outputs):
+        return 1.0 / n_outputs  # exp's derivative cancels the loss's: (p - y) / n_outputs
 
 
 class AbsoluteError(Loss):
