@@ -8,7 +8,9 @@ No implementation that computes these products with the same BLAS can beat it, s
 
 Every configuration is measured in several rounds; inside a round each implementation fits the
 same data from scratch for the same number of epochs (the order rotates between rounds), and the
-floor is timed in the same round. The tables give medians over rounds.
+floor is timed right after each fit. The tables give medians over rounds; an implementation's
+share of the floor is the median of its back-to-back ratios, since the machine's speed drifts
+from one second to the next (with two threads by a third or more).
 
 * s/epoch: wall time of ``fit`` (validation, initialisation and all) divided by the epochs.
   Before any timing, every implementation fits small data once in each dtype, so that one-off
@@ -433,6 +435,7 @@ def measure(cfg, rounds, names, memory=True):
     if any(FITTERS[name].on_device for name in names):
         data[True] = tuple(to_device(a) for a in (X, y, X_test))  # moved before any timer
     times = {name: [] for name in [*names, "floor"]}
+    shares = {name: [] for name in names}  # the floor's time over the fit's, back to back
     accuracy = {name: [] for name in names}
     first_fits = {}  # round 0's models of ours and ours-before, which share their seed
     rng = np.random.default_rng(0)
@@ -445,13 +448,17 @@ def measure(cfg, rounds, names, memory=True):
             model = FITTERS[name].fit(cfg, X_fit, y_fit, r)
             synchronize()
             times[name].append((time.perf_counter() - started) / cfg.epochs)
+            # the floor right after each fit: the machine's speed drifts over seconds (more
+            # with two threads), and a pair timed back to back shares it
+            times["floor"].append(matrix_product_floor(cfg, cfg.n_samples, rng))
+            shares[name].append(times["floor"][-1] / times[name][-1])
             accuracy[name].append(float(np.mean(predict_labels(name, model, X_eval) == y_test)))
             if r == 0 and name in ("ours", "ours-before"):
                 first_fits[name] = model
-        times["floor"].append(matrix_product_floor(cfg, cfg.n_samples, rng))
     result = {
         "cfg": cfg,
         "time": {k: statistics.median(v) for k, v in times.items()},
+        "share": {k: statistics.median(v) for k, v in shares.items()},
         "accuracy": {k: statistics.median(v) for k, v in accuracy.items()},
         "memory": {},
     }
@@ -563,7 +570,7 @@ def floor_table(results):
     head = [*CONFIG_HEAD, "speed-up vs sklearn", *(f"{n} % of floor" for n in names)]
     rows = []
     for r in results:
-        share = {n: f"{100 * r['time']['floor'] / t:.0f}%" for n, t in r["time"].items()}
+        share = {n: f"{100 * value:.0f}%" for n, value in r["share"].items()}
         row = [*r["cfg"].cells(), ratio(r["time"], "sklearn", "ours")]
         rows.append(row + [cell(share, n, str) for n in names])
     return markdown_table(head, rows)
@@ -727,7 +734,7 @@ def plot(results, path):
         x = np.arange(len(rows))
         width = 0.8 / len(names)
         for k, name in enumerate(names):
-            share = [100 * r["time"]["floor"] / r["time"].get(name, math.nan) for r in rows]
+            share = [100 * r["share"].get(name, math.nan) for r in rows]
             label = PLOT_LABELS.get(name, name)
             ax.bar(x + (k - (len(names) - 1) / 2) * width, share, width, label=label)
         ax.axhline(80, color="k", linestyle="--", linewidth=1, label="80% of the floor")
@@ -747,17 +754,31 @@ def plot(results, path):
     plt.close(fig)
 
 
+def _table_rows(section):
+    """The rows of a results section's Markdown table, as dicts from column name to text."""
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    head = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    return [dict(zip(head, (c.strip() for c in line.strip("|").split("|")))) for line in lines[2:]]
+
+
 def results_from_markdown(text):
-    """The training results of a results file's "time per epoch" tables, to plot them again."""
-    results = []
+    """The training results of a results file's "time per epoch" and "% of floor" tables, to
+    plot them again."""
+    results, shares = [], {}
+    for section in text.split("\n## ")[1:]:
+        if section.splitlines()[0].endswith(": speed-up and % of floor"):
+            for cells in _table_rows(section):
+                key = tuple(cells[c] for c in CONFIG_HEAD)
+                shares[key] = {
+                    column.removesuffix(" % of floor"): float(value.rstrip("%")) / 100
+                    for column, value in cells.items()
+                    if column.endswith(" % of floor") and value not in ("", "-")
+                }
     for section in text.split("\n## ")[1:]:
         heading = section.splitlines()[0]
         if not heading.endswith(": time per epoch"):
             continue
-        lines = [line for line in section.splitlines() if line.startswith("|")]
-        head = [cell.strip() for cell in lines[0].strip("|").split("|")]
-        for line in lines[2:]:
-            cells = dict(zip(head, (cell.strip() for cell in line.strip("|").split("|"))))
+        for cells in _table_rows(section):
             hidden = tuple(int(n) for n in cells["hidden"].strip("(,)").split(","))
             cfg = Config(
                 int(cells["n_samples"]),
@@ -773,7 +794,8 @@ def results_from_markdown(text):
                     times[column.removesuffix(" s/epoch")] = float(number) * (
                         1e-3 if unit == "ms" else 1.0
                     )
-            results.append({"cfg": cfg, "time": times})
+            key = tuple(cells[c] for c in CONFIG_HEAD)
+            results.append({"cfg": cfg, "time": times, "share": shares.get(key, {})})
     return results
 
 
@@ -864,11 +886,12 @@ READING = (
     "rotates from round to round. The *floor* is the time of only the matrix products of an "
     "epoch (per mini-batch: one forward product per layer, one weight-gradient product per "
     "layer and one delta product per layer but the first) on arrays of the same shapes, with "
-    "NumPy's BLAS, timed in the same rounds as the fits. *% of floor* is the floor's time "
-    "over the implementation's: 100% would be an epoch spent on nothing but those products, "
-    "so higher is better. *Speed-up* is scikit-learn's s/epoch over ours. *Peak MB* is "
-    "`tracemalloc`'s peak during one extra, untimed fit, the input data excluded; PyTorch's "
-    "allocator does not report to `tracemalloc`, so it has no figure."
+    "NumPy's BLAS, timed right after every fit (its column gives the median of these). *% of "
+    "floor* is the median over rounds of the floor's time over the implementation's, each "
+    "pair timed back to back, as the machine's speed drifts: 100% would be an epoch spent on "
+    "nothing but those products, so higher is better. *Speed-up* is scikit-learn's s/epoch "
+    "over ours. *Peak MB* is `tracemalloc`'s peak during one extra, untimed fit, the input "
+    "data excluded; PyTorch's allocator does not report to `tracemalloc`, so it has no figure."
 )
 
 
