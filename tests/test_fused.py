@@ -7,6 +7,7 @@ the last bit: kernel by kernel on awkward values, and for whole fits. The rest o
 installed, as in CI.
 """
 
+import itertools
 import os
 import pickle
 import subprocess
@@ -152,9 +153,12 @@ def test_softmax_is_bitwise_equal(dtype):
     bit, and the same row maxima and sums, so the log-loss that reuses them is the same too."""
     rng = np.random.default_rng(6)
     fused_with_bias = NumpyKernels(compiled=True)._bias_and_output_link["softmax"]
-    for n_columns in [*range(1, 12), 17, 40, 100]:
-        buffer = np.asfortranarray(_awkward(rng, (64, n_columns), dtype) / 1e15)
-        buffer[5, 0], buffer[9, :] = np.inf, -np.inf  # a row of NaN, and one of 0/0
+    for n_columns, moderate in itertools.product([*range(1, 12), 17, 40, 100], [False, True]):
+        if moderate:  # many terms of each row's sum count, so its order shows
+            buffer = np.asfortranarray(rng.standard_normal((64, n_columns)) * 3, dtype=dtype)
+        else:
+            buffer = np.asfortranarray(_awkward(rng, (64, n_columns), dtype) / 1e15)
+            buffer[5, 0], buffer[9, :] = np.inf, -np.inf  # a row of NaN, and one of 0/0
         bias = rng.standard_normal(n_columns).astype(dtype)
         for n_rows in (64, 37, 2, 1):
             # the rows of whole buffers, as a short batch sees them
@@ -228,6 +232,29 @@ def test_fit_is_bitwise_equal_with_and_without_numba(monkeypatch, params, dtype,
 
     compiled, numpy_only = _run_both(fit)
     assert compiled.coefs_[0].dtype == dtype
+    assert compiled.loss_curve_ == numpy_only.loss_curve_
+    for ours, theirs in zip(
+        compiled.coefs_ + compiled.intercepts_, numpy_only.coefs_ + numpy_only.intercepts_
+    ):
+        assert _same_bits(ours, theirs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("target", ["multiclass", "binary"])
+def test_fit_is_bitwise_equal_on_a_one_row_last_batch(monkeypatch, dtype, target):
+    """601 rows in batches of 50: the last batch has one row, where the compiled softmax
+    hands over to NumPy's; binary targets take the single-column loss and its delta."""
+    X, y = load_digits(return_X_y=True)
+    X, y = (X[:601] / 16).astype(dtype), y[:601]
+    y = y % 2 if target == "binary" else y
+
+    def fit(kernels):
+        monkeypatch.setattr(kernels_module, "NUMPY", kernels)
+        model = ScratchMLPClassifier(hidden_size=16, activation="relu", solver="adam",
+                                     batch_size=50, epochs=4, random_state=0)  # fmt: skip
+        return fit_quietly(model, X, y)
+
+    compiled, numpy_only = _run_both(fit)
     assert compiled.loss_curve_ == numpy_only.loss_curve_
     for ours, theirs in zip(
         compiled.coefs_ + compiled.intercepts_, numpy_only.coefs_ + numpy_only.intercepts_
