@@ -197,8 +197,9 @@ def test_row_gather_matches_numpy_take(target_dtype, out_order):
         source = (rng.random((300, 7)) < 0.3).astype(np.uint8)
     else:
         source = _awkward(rng, (300, 7), target_dtype)
-    rows = rng.permutation(300)[:123]  # machine-word indices, as an epoch's order
-    for dtype in DTYPES:
+    order = rng.permutation(300)  # machine-word indices, as an epoch's order
+    for dtype, n_rows in itertools.product(DTYPES, [200, 123]):  # a whole batch, a short one
+        rows = order[:n_rows]
         out = np.full((200, 7), np.nan, dtype=dtype, order=out_order)
         with np.errstate(all="ignore"):
             gathered = NumpyKernels(compiled=True).take_rows(source, rows, out)
@@ -241,17 +242,19 @@ def test_fit_is_bitwise_equal_with_and_without_numba(monkeypatch, params, dtype,
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("target", ["multiclass", "binary"])
-def test_fit_is_bitwise_equal_on_a_one_row_last_batch(monkeypatch, dtype, target):
-    """601 rows in batches of 50: the last batch has one row, where the compiled softmax
-    hands over to NumPy's; binary targets take the single-column loss and its delta."""
+@pytest.mark.parametrize("n_rows, batch_size", [(601, 50), (60, 1)])
+def test_fit_is_bitwise_equal_on_one_row_batches(monkeypatch, dtype, target, n_rows, batch_size):
+    """A last batch of one row (a strided view of the buffers) and batches of one row (whole
+    buffers): the compiled softmax hands over to NumPy's, which sums a single row in another
+    order; binary targets take the single-column loss and its delta."""
     X, y = load_digits(return_X_y=True)
-    X, y = (X[:601] / 16).astype(dtype), y[:601]
+    X, y = (X[:n_rows] / 16).astype(dtype), y[:n_rows]
     y = y % 2 if target == "binary" else y
 
     def fit(kernels):
         monkeypatch.setattr(kernels_module, "NUMPY", kernels)
         model = ScratchMLPClassifier(hidden_size=16, activation="relu", solver="adam",
-                                     batch_size=50, epochs=4, random_state=0)  # fmt: skip
+                                     batch_size=batch_size, epochs=4, random_state=0)  # fmt: skip
         return fit_quietly(model, X, y)
 
     compiled, numpy_only = _run_both(fit)
