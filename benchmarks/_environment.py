@@ -27,6 +27,14 @@ def publish(text, out) -> None:
         print(text)
 
 
+def markdown_rows(section) -> list:
+    """The rows of the first Markdown table in a results file's ``section``, each a dict
+    from column name to cell text (for redrawing a figure from its results file)."""
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    head = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    return [dict(zip(head, (c.strip() for c in line.strip("|").split("|")))) for line in lines[2:]]
+
+
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages, rounded."""
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -59,7 +59,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput
-from _environment import RESULTS, header, load_average, numba_line, publish
+from _environment import RESULTS, header, load_average, markdown_rows, numba_line, publish
 from throughput import (
     ALPHA,
     BATCH_SIZE,
@@ -300,11 +300,8 @@ def results_from_markdown(text):
         heading = section.splitlines()[0]
         if heading not in (SAMPLES_HEADING, WIDTH_HEADING):
             continue
-        lines = [line for line in section.splitlines() if line.startswith("|")]
-        head = [cell.strip() for cell in lines[0].strip("|").split("|")]
         rows = []
-        for line in lines[2:]:
-            cells = dict(zip(head, (cell.strip() for cell in line.strip("|").split("|"))))
+        for cells in markdown_rows(section):
             times = {
                 column.removesuffix(" s/epoch"): parse_seconds(value)
                 for column, value in cells.items()

@@ -93,6 +93,8 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _environment import RESULTS, load_average, markdown_rows
+
 import sknn_scratch
 from sknn_scratch import ScratchMLPClassifier
 from sknn_scratch.core import fused
@@ -103,7 +105,6 @@ try:
 except ImportError:  # PyTorch is optional: its columns are left out
     torch = None
 
-RESULTS = Path(__file__).resolve().parent / "results"
 N_FEATURES, N_CLASSES, BATCH_SIZE, ALPHA = 100, 10, 256, 1e-4
 LEARNING_RATE = {"adam": 1e-3, "sgd": 1e-2}
 HEADLINE = {"n_samples": 20_000, "hidden": (256, 256), "solver": "adam"}
@@ -754,20 +755,13 @@ def plot(results, path):
     plt.close(fig)
 
 
-def _table_rows(section):
-    """The rows of a results section's Markdown table, as dicts from column name to text."""
-    lines = [line for line in section.splitlines() if line.startswith("|")]
-    head = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    return [dict(zip(head, (c.strip() for c in line.strip("|").split("|")))) for line in lines[2:]]
-
-
 def results_from_markdown(text):
     """The training results of a results file's "time per epoch" and "% of floor" tables, to
     plot them again."""
     results, shares = [], {}
     for section in text.split("\n## ")[1:]:
         if section.splitlines()[0].endswith(": speed-up and % of floor"):
-            for cells in _table_rows(section):
+            for cells in markdown_rows(section):
                 key = tuple(cells[c] for c in CONFIG_HEAD)
                 shares[key] = {
                     column.removesuffix(" % of floor"): float(value.rstrip("%")) / 100
@@ -778,7 +772,7 @@ def results_from_markdown(text):
         heading = section.splitlines()[0]
         if not heading.endswith(": time per epoch"):
             continue
-        for cells in _table_rows(section):
+        for cells in markdown_rows(section):
             hidden = tuple(int(n) for n in cells["hidden"].strip("(,)").split(","))
             cfg = Config(
                 int(cells["n_samples"]),
@@ -797,10 +791,6 @@ def results_from_markdown(text):
             key = tuple(cells[c] for c in CONFIG_HEAD)
             results.append({"cfg": cfg, "time": times, "share": shares.get(key, {})})
     return results
-
-
-def load_average():
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def thread_pools():
