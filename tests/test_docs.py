@@ -143,6 +143,20 @@ def test_changelog_figures_are_those_of_the_results_files():
     assert f"which took {ratio} times as long" in changelog
 
 
+def test_performance_page_figures_on_shared_passes_are_those_of_the_results_file():
+    # "1.25 to 184.04 times as long ... in float64": the range of the ratio column of the
+    # two-thread ways, per dtype, in benchmarks/results/threads.md
+    threads = (DOCS.parent / "benchmarks" / "results" / "threads.md").read_text(encoding="utf-8")
+    rows = _table(threads, "Adam's update alone and after a matrix product")
+    page = " ".join((DOCS / "user_guide" / "performance.rst").read_text(encoding="utf-8").split())
+    for dtype in ("float64", "float32"):
+        shared = [
+            float(r[4].rstrip("x")) for r in rows if r[0] == dtype and "one thread" not in r[1]
+        ]
+        assert len(shared) >= 2
+        assert f"{min(shared):.2f} to {max(shared):.2f} times as long" in page
+
+
 def test_results_files_on_the_performance_page_fit_it():
     # each results file the performance page includes becomes part of that one page: every
     # `##` heading needs an anchor of its own, and every table must fit a page's width
