@@ -207,6 +207,8 @@ def main():
         measured = {dtype: run_child(name, dtype, args) for dtype in DTYPES}
         if all(measured.values()):
             by_layer[name] = measured
+    if not by_layer:
+        raise SystemExit("No Numba threading layer could run a parallel loop here.")
     command = "python benchmarks/threads.py" + "".join(
         f" {word}" for word in sys.argv[1:] if word != "--quick"
     )
