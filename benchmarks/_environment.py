@@ -27,6 +27,24 @@ def publish(text, out) -> None:
         print(text)
 
 
+def add_results_arguments(parser) -> None:
+    """``--out NAME`` and ``--replot NAME`` for a benchmark that writes a table and a figure:
+    where they go (``results/NAME.md`` and ``.png``), or which figure to draw again."""
+    parser.add_argument("--out", default=None, help="results/<out>.md and .png")
+    parser.add_argument(
+        "--replot",
+        metavar="NAME",
+        help="only draw results/NAME.png again from the tables of results/NAME.md",
+    )
+
+
+def replot(name, draw) -> None:
+    """Draw ``results/<name>.png`` again from ``results/<name>.md``: ``draw(markdown, path)``
+    reads the tables it needs from the file's text and saves the figure to ``path``."""
+    draw((RESULTS / f"{name}.md").read_text(), RESULTS / f"{name}.png")
+    print(f"wrote benchmarks/results/{name}.png")
+
+
 def markdown_rows(section) -> list:
     """The rows of the first Markdown table in a results file's ``section``, each a dict
     from column name to cell text (for redrawing a figure from its results file)."""

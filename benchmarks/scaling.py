@@ -59,7 +59,16 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput
-from _environment import RESULTS, header, load_average, markdown_rows, numba_line, publish
+from _environment import (
+    RESULTS,
+    add_results_arguments,
+    header,
+    load_average,
+    markdown_rows,
+    numba_line,
+    publish,
+    replot,
+)
 from throughput import (
     ALPHA,
     BATCH_SIZE,
@@ -361,17 +370,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--quick", action="store_true", help="tiny sizes and few rounds")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads")
-    parser.add_argument("--out", default=None, help="results/<out>.md and .png")
-    parser.add_argument(
-        "--replot",
-        metavar="NAME",
-        help="only draw results/NAME.png again from the tables of results/NAME.md",
-    )
+    add_results_arguments(parser)
     args = parser.parse_args(argv)
     if args.replot:
-        by_samples, by_width = results_from_markdown((RESULTS / f"{args.replot}.md").read_text())
-        plot(by_samples, by_width, RESULTS / f"{args.replot}.png")
-        print(f"wrote benchmarks/results/{args.replot}.png")
+        replot(args.replot, lambda text, path: plot(*results_from_markdown(text), path))
         return
     out = args.out or ("scaling_quick" if args.quick else "scaling")
     if torch is None:

@@ -93,7 +93,7 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _environment import RESULTS, load_average, markdown_rows
+from _environment import RESULTS, add_results_arguments, load_average, markdown_rows, replot
 
 import sknn_scratch
 from sknn_scratch import ScratchMLPClassifier
@@ -998,19 +998,12 @@ def main(argv=None):
         help="what the results call the --baseline package",
     )
     parser.add_argument("--title", default="Training throughput", help="the results' # title")
-    parser.add_argument("--out", default=None, help="results/<out>.md and .png")
     parser.add_argument("--no-predict", action="store_true", help="skip predict_proba")
     parser.add_argument("--no-plot", action="store_true", help="write no .png")
-    parser.add_argument(
-        "--replot",
-        metavar="NAME",
-        help="only draw results/NAME.png again from the tables of results/NAME.md",
-    )
+    add_results_arguments(parser)
     args = parser.parse_args(argv)
     if args.replot:
-        results = results_from_markdown((RESULTS / f"{args.replot}.md").read_text())
-        plot(results, RESULTS / f"{args.replot}.png")
-        print(f"wrote benchmarks/results/{args.replot}.png")
+        replot(args.replot, lambda text, path: plot(results_from_markdown(text), path))
         return
     named = bool(args.config or args.large)  # only the configurations asked for
     default_out = "throughput_quick" if args.quick else "throughput"
